@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -280,7 +280,11 @@ class CheckIn(models.Model):
     confidence = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(10)]
     )
-    note = models.TextField(blank=True, max_length=MAX_NOTE_LENGTH)
+    note = models.TextField(
+        blank=True,
+        max_length=MAX_NOTE_LENGTH,
+        validators=[MaxLengthValidator(MAX_NOTE_LENGTH)],
+    )
     checked_in_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 

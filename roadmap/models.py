@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -24,7 +25,10 @@ class Horizon(models.TextChoices):
 
 class RoadmapItemQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(status__in=ACTIVE_STATUSES)
+        return self.filter(status__in=ACTIVE_STATUSES, is_archived=False)
+
+    def not_archived(self):
+        return self.filter(is_archived=False)
 
     def in_portfolio(self, portfolio):
         return self.filter(product__portfolio=portfolio)
@@ -55,6 +59,7 @@ class RoadmapItem(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     effort = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Story points.")
     position = models.PositiveIntegerField(default=0)
+    is_archived = models.BooleanField(default=False)
     key_results = models.ManyToManyField(
         "okrs.KeyResult", through="Alignment", related_name="roadmap_items", blank=True
     )
@@ -98,7 +103,10 @@ class Alignment(models.Model):
         "okrs.KeyResult", on_delete=models.CASCADE, related_name="alignments"
     )
     note = models.TextField(
-        blank=True, max_length=MAX_NOTE_LENGTH, help_text="What should this item move, and why?"
+        blank=True,
+        max_length=MAX_NOTE_LENGTH,
+        validators=[MaxLengthValidator(MAX_NOTE_LENGTH)],
+        help_text="What should this item move, and why?",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count
 
 from teams.models import Team, User
 
@@ -21,6 +22,11 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ("name", "members__username", "members__display_name")
     autocomplete_fields = ("lead", "members")
 
-    @admin.display(description="Members")
+    list_select_related = ("lead",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_member_count=Count("members"))
+
+    @admin.display(description="Members", ordering="_member_count")
     def member_count(self, team):
-        return team.members.count()
+        return team._member_count

@@ -13,6 +13,8 @@ from django.db import connection
 # by fixtures in that thread are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["tests.fixtures"]
+
 REQUIRE_SERVICES = os.environ.get("LODESTAR_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("LODESTAR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [

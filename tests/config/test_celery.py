@@ -11,3 +11,10 @@ def test_reliability_settings_of_the_roll_up_pipeline():
     assert conf.worker_prefetch_multiplier == 1
     longest_wait = conf.task_time_limit
     assert conf.broker_transport_options["visibility_timeout"] > longest_wait
+
+
+def test_every_beat_job_names_a_registered_task():
+    app.loader.import_default_modules()
+
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, f"beat job {name!r} names an unknown task"
