@@ -13,5 +13,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_router")),
+    path("", include("teams.urls")),
     path("", include("portfolio.urls")),
+    path("", include("okrs.urls")),
+    path("", include("roadmap.urls")),
 ]

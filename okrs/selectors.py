@@ -71,3 +71,11 @@ def objective_tree(cycle: Cycle) -> QuerySet[Objective]:
         )
         .order_by("depth", "position", "id")
     )
+
+
+def cycle_page_context(portfolio: Portfolio, cycle_id: str | None) -> dict:
+    """The cycle a portfolio page shows (`?cycle=<id>`, else the active one) and the
+    cycles offered by the switcher."""
+    cycles = list(Cycle.objects.in_portfolio(portfolio).order_by("-starts_on"))
+    chosen = next((c for c in cycles if str(c.pk) == str(cycle_id)), None) if cycle_id else None
+    return {"cycle": chosen or active_cycle(portfolio), "cycles": cycles}

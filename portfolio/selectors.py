@@ -1,8 +1,10 @@
 """Reads of portfolios, memberships and products, starting from what the person may see."""
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
 
 from portfolio.models import Membership, Portfolio, Product, Role
+from portfolio.permissions import can_manage_portfolio
 
 ROLE_ORDER = [Role.DIRECTOR, Role.PRODUCT_MANAGER, Role.CONTRIBUTOR, Role.STAKEHOLDER]
 
@@ -56,3 +58,17 @@ def members_of(portfolio: Portfolio) -> QuerySet[Membership]:
         .alias(role_rank=role_rank)
         .order_by("role_rank", "user__display_name", "user__username")
     )
+
+
+def portfolio_for(user, slug: str) -> Portfolio:
+    """The portfolio at /p/<slug>/, or a 404 for anyone who is not a member."""
+    return get_object_or_404(portfolios_visible_to(user), slug=slug)
+
+
+def portfolio_page_context(user, portfolio: Portfolio, tab: str) -> dict:
+    """What templates/portfolio/layout.html needs besides the cycle."""
+    return {
+        "portfolio": portfolio,
+        "tab": tab,
+        "can_manage_portfolio": can_manage_portfolio(user, portfolio),
+    }

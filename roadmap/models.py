@@ -193,3 +193,64 @@ class ShareLink(models.Model):
 
     def __str__(self):
         return self.label or f"Share link {self.pk}"
+
+
+class RoadmapItemChange(models.Model):
+    """A change of an item's status or horizon: who, when, from what to what.
+
+    Feeds the dashboard's recent activity and the weekly digest.
+    """
+
+    class Field(models.TextChoices):
+        STATUS = "status", "Status"
+        HORIZON = "horizon", "Horizon"
+
+    item = models.ForeignKey(RoadmapItem, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    field = models.CharField(max_length=16, choices=Field.choices)
+    before = models.CharField(max_length=16)
+    after = models.CharField(max_length=16)
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(field__in=["status", "horizon"]), name="roadmap_item_change_field_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.field} {self.before} → {self.after}"
+
+
+class EmailDelivery(models.Model):
+    """One e-mail of a kind to one person for one portfolio and period: sending jobs
+    insert this row first, so a job that runs twice sends nothing twice."""
+
+    class Kind(models.TextChoices):
+        DIGEST = "digest", "Weekly digest"
+        REMINDER = "reminder", "Check-in reminder"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_deliveries"
+    )
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.CASCADE, related_name="email_deliveries"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    period_start = models.DateField(help_text="The Monday of the week this e-mail covers.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "portfolio", "kind", "period_start"],
+                name="roadmap_email_delivery_once_per_period",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.user} ({self.period_start})"

@@ -13,7 +13,14 @@ from django.db.models import Max
 
 from okrs.models import KeyResult
 from portfolio.models import Membership, Portfolio, Product
-from roadmap.models import Alignment, Dependency, Horizon, ItemStatus, RoadmapItem
+from roadmap.models import (
+    Alignment,
+    Dependency,
+    Horizon,
+    ItemStatus,
+    RoadmapItem,
+    RoadmapItemChange,
+)
 from teams.models import User
 
 ITEM_FIELDS = frozenset(
@@ -136,8 +143,19 @@ def roadmap_item_create(
     return item
 
 
+def _record_changes(item: RoadmapItem, before: dict, actor: User | None) -> None:
+    """Remember status and horizon changes for the activity feed and the digest."""
+    RoadmapItemChange.objects.bulk_create(
+        RoadmapItemChange(
+            item=item, actor=actor, field=field, before=value, after=getattr(item, field)
+        )
+        for field, value in before.items()
+        if getattr(item, field) != value
+    )
+
+
 @transaction.atomic
-def roadmap_item_update(*, item: RoadmapItem, **fields) -> RoadmapItem:
+def roadmap_item_update(*, item: RoadmapItem, actor: User | None = None, **fields) -> RoadmapItem:
     """Change any of the item's details; a new horizon puts it at the end of that column."""
     unknown = set(fields) - ITEM_FIELDS
     if unknown:
@@ -145,6 +163,7 @@ def roadmap_item_update(*, item: RoadmapItem, **fields) -> RoadmapItem:
             f"roadmap_item_update() got unexpected fields: {', '.join(sorted(unknown))}"
         )
     _refuse_archived_product(item.product)
+    before = {"status": item.status, "horizon": item.horizon}
     changes_horizon = "horizon" in fields and fields["horizon"] != item.horizon
     for name, value in fields.items():
         setattr(item, name, value)
@@ -156,11 +175,14 @@ def roadmap_item_update(*, item: RoadmapItem, **fields) -> RoadmapItem:
         item.refresh_from_db(fields=[*fields, "position"])
         raise
     item.save()
+    _record_changes(item, before, actor)
     return item
 
 
 @transaction.atomic
-def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int) -> RoadmapItem:
+def roadmap_item_move(
+    *, item: RoadmapItem, horizon: str, position: int, actor: User | None = None
+) -> RoadmapItem:
     """Move the card to index `position` of the `horizon` column of its product's board."""
     if horizon not in Horizon.values:
         raise ValidationError({"horizon": f"“{horizon}” is not a horizon: use now, next or later."})
@@ -168,7 +190,9 @@ def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int) -> Road
     _refuse_archived_product(item.product)
     if item.is_archived:
         raise ValidationError("This item is archived: restore it before moving it on the board.")
+    before = {"horizon": item.horizon}
     _place(item, horizon, position)
+    _record_changes(item, before, actor)
     return item
 
 

@@ -5,6 +5,9 @@ from django.db.models.functions import Lower
 
 class User(AbstractUser):
     display_name = models.CharField(max_length=150, blank=True)
+    receives_digest = models.BooleanField(
+        default=True, help_text="E-mail me the weekly portfolio digest."
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

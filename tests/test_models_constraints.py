@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from okrs.models import CycleState, Measure, ProductProgress, ProgressSnapshot, SnapshotScope
 from portfolio.models import Role
-from roadmap.models import Dependency, ShareLink
+from roadmap.models import Dependency, EmailDelivery, RoadmapItemChange, ShareLink
 from teams.models import Team, User
 from tests.okrs.factories import CheckInFactory, CycleFactory, KeyResultFactory, ObjectiveFactory
 from tests.portfolio.factories import MembershipFactory, PortfolioFactory, ProductFactory
@@ -358,6 +358,31 @@ def _():
     return (
         Dependency(blocked_item=other_item, blocking_item=existing.blocking_item),
         Dependency(blocked_item=existing.blocked_item, blocking_item=existing.blocking_item),
+    )
+
+
+@case("roadmap_item_change_field_valid")
+def _():
+    item = RoadmapItemFactory()
+    return (
+        RoadmapItemChange(item=item, field="status", before="planned", after="done"),
+        RoadmapItemChange(item=item, field="title", before="A", after="B"),
+    )
+
+
+@case("roadmap_email_delivery_once_per_period")
+def _():
+    user, portfolio = UserFactory(), PortfolioFactory()
+    EmailDelivery.objects.create(
+        user=user, portfolio=portfolio, kind="digest", period_start=datetime.date(2027, 1, 4)
+    )
+    return (
+        EmailDelivery(
+            user=user, portfolio=portfolio, kind="digest", period_start=datetime.date(2027, 1, 11)
+        ),
+        EmailDelivery(
+            user=user, portfolio=portfolio, kind="digest", period_start=datetime.date(2027, 1, 4)
+        ),
     )
 
 

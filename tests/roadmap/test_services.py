@@ -464,3 +464,25 @@ class TestDependencyDelete:
 
         assert not Dependency.objects.exists()
         assert RoadmapItem.objects.count() == 2
+
+
+class TestItemChangesAreRecorded:
+    def test_status_and_horizon_changes_name_who_and_what(self, product, owning_pm):
+        from roadmap.models import RoadmapItemChange
+        from roadmap.services import roadmap_item_create, roadmap_item_move, roadmap_item_update
+
+        item = roadmap_item_create(product=product, title="Webhooks", horizon="next")
+
+        roadmap_item_update(item=item, actor=owning_pm, status="in_progress", title="Webhooks v2")
+        roadmap_item_move(item=item, horizon="now", position=0, actor=owning_pm)
+        roadmap_item_move(item=item, horizon="now", position=0, actor=owning_pm)
+
+        changes = list(
+            RoadmapItemChange.objects.order_by("id").values_list(
+                "field", "before", "after", "actor"
+            )
+        )
+        assert changes == [
+            ("status", "planned", "in_progress", owning_pm.pk),
+            ("horizon", "next", "now", owning_pm.pk),
+        ]

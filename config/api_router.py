@@ -1,0 +1,3 @@
+"""/api/: the REST API v1, its schema and docs."""
+
+urlpatterns = []

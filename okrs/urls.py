@@ -1,0 +1,3 @@
+"""OKR pages (see DESIGN.md §8)."""
+
+urlpatterns = []
