@@ -69,7 +69,7 @@ format: install ## Format Python and templates
 	$(BIN)/djlint templates --reformat --quiet || true
 
 bench: install ## Run the benchmarks in benchmarks/
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 worker: install ## Run a Celery worker (needs REDIS_URL)
 	$(BIN)/celery -A config worker --loglevel INFO
