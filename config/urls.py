@@ -19,3 +19,5 @@ urlpatterns = [
     path("", include("okrs.urls")),
     path("", include("roadmap.urls")),
 ]
+
+handler500 = "config.errors.server_error"
