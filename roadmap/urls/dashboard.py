@@ -1,3 +1,9 @@
 """URLs of the dashboard pages (see roadmap/urls/__init__.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from roadmap.views import dashboard
+
+urlpatterns = [
+    path("p/<slug:slug>/", dashboard.dashboard, name="dashboard"),
+]
