@@ -1,0 +1,354 @@
+"""The roadmap board (portfolio and product), the item dialog, moves, archiving and
+dependencies."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from okrs.selectors import cycle_page_context
+from portfolio.selectors import portfolio_for, portfolio_page_context
+from roadmap.board import board_context
+from roadmap.forms import (
+    BoardFilterForm,
+    DependencyForm,
+    ItemMoveForm,
+    RoadmapItemForm,
+    add_service_errors,
+)
+from roadmap.permissions import (
+    can_align,
+    can_create_item,
+    can_edit_item,
+    can_manage_dependencies,
+)
+from roadmap.selectors import (
+    board_items,
+    cycle_key_results,
+    cycle_objectives,
+    dependencies_visible_to,
+    dependency_candidates,
+    item_dependencies,
+    item_for_edit,
+    portfolio_people,
+    roadmap_product_for,
+    roadmap_products,
+)
+from roadmap.services import (
+    alignment_create,
+    alignment_delete,
+    dependency_create,
+    dependency_delete,
+    roadmap_item_archive,
+    roadmap_item_create,
+    roadmap_item_move,
+    roadmap_item_update,
+)
+
+_members = portfolio_people
+_products = roadmap_products
+
+
+def _partial(request) -> bool:
+    """An htmx request for the region, not htmx restoring a page from history."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _vary(response):
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _board_page(request, portfolio, product=None):
+    cycle_context = cycle_page_context(portfolio, request.GET.get("cycle"))
+    cycle = cycle_context["cycle"]
+    products = list(_products(portfolio))
+    filter_form = BoardFilterForm(
+        request.GET or None,
+        products=_products(portfolio),
+        members=_members(portfolio),
+        objectives=cycle_objectives(cycle),
+    )
+    filters = filter_form.filters() if request.GET else {}
+    filters.pop("product", None) if product else None
+    if product is not None:
+        filters["product"] = product
+    creatable = [p for p in products if can_create_item(request.user, p)]
+    if product is not None:
+        creatable = [p for p in creatable if p.pk == product.pk]
+    context = {
+        **portfolio_page_context(request.user, portfolio, "roadmap"),
+        **cycle_context,
+        **board_context(board_items(portfolio), user=request.user, **filters),
+        "product": product,
+        "filter_form": filter_form,
+        "can_create": bool(creatable),
+        "create_product": creatable[0] if len(creatable) == 1 else None,
+    }
+    template = "roadmap/board.html#board" if _partial(request) else "roadmap/board.html"
+    return _vary(render(request, template, context))
+
+
+@require_GET
+def roadmap_board(request, slug):
+    return _board_page(request, portfolio_for(request.user, slug))
+
+
+@require_GET
+def product_roadmap(request, slug, product_slug):
+    portfolio = portfolio_for(request.user, slug)
+    product = roadmap_product_for(portfolio, product_slug)
+    return _board_page(request, portfolio, product)
+
+
+# The item dialog -----------------------------------------------------------------------
+
+
+def _item_form(request, portfolio, *, item=None, products=None, data=None, can_align_=True):
+    cycle = cycle_page_context(portfolio, None)["cycle"]
+    initial = {}
+    if item is not None:
+        initial = {
+            "title": item.title,
+            "product": item.product_id,
+            "owner": item.owner_id,
+            "status": item.status,
+            "horizon": item.horizon,
+            "starts_on": item.starts_on,
+            "ends_on": item.ends_on,
+            "effort": item.effort,
+            "description": item.description,
+            "key_results": [a.key_result_id for a in item.alignments.all()],
+        }
+    else:
+        initial = {"owner": request.user.pk, "horizon": request.GET.get("horizon", "next")}
+        if request.GET.get("product"):
+            initial["product"] = next(
+                (p.pk for p in products if p.slug == request.GET["product"]), None
+            )
+    product_choices = roadmap_products(portfolio, ids=[p.pk for p in products])
+    form = RoadmapItemForm(
+        data,
+        initial=initial,
+        products=product_choices,
+        members=_members(portfolio),
+        key_results=cycle_key_results(cycle),
+        can_align=can_align_,
+    )
+    if item is not None:
+        form.fields["product"].disabled = True
+    return form, cycle
+
+
+def _save_alignments(user, item, wanted, current) -> None:
+    wanted_ids = {kr.pk for kr in wanted}
+    for alignment in current:
+        if alignment.key_result_id not in wanted_ids:
+            alignment_delete(alignment=alignment)
+    current_ids = {a.key_result_id for a in current}
+    for key_result in wanted:
+        if key_result.pk not in current_ids:
+            alignment_create(item=item, key_result=key_result, created_by=user)
+
+
+def _saved(request, portfolio, item, event):
+    if not request.htmx:
+        return redirect("roadmap_board", portfolio.slug)
+    response = HttpResponse(status=204)
+    trigger_client_event(response, event, {"item": item.pk})
+    trigger_client_event(response, "dialogClose")
+    return response
+
+
+def _dialog(request, context, status=200):
+    template = "roadmap/_item_dialog.html" if request.htmx else "roadmap/board_item.html"
+    return _vary(render(request, template, context, status=status))
+
+
+def roadmap_item_create_view(request, slug):
+    portfolio = portfolio_for(request.user, slug)
+    products = [p for p in _products(portfolio) if can_create_item(request.user, p)]
+    if not products:
+        raise PermissionDenied
+    form, cycle = _item_form(
+        request,
+        portfolio,
+        products=products,
+        data=request.POST if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        product = form.cleaned_data["product"]
+        if not can_create_item(request.user, product):
+            raise PermissionDenied
+        try:
+            # The item and its alignments are saved together or not at all.
+            with transaction.atomic():
+                item = roadmap_item_create(product=product, **form.item_fields())
+                _save_alignments(request.user, item, form.cleaned_data.get("key_results", []), [])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _saved(request, portfolio, item, "roadmapItemSaved")
+    context = {
+        **portfolio_page_context(request.user, portfolio, "roadmap"),
+        "form": form,
+        "item": None,
+        "cycle": cycle,
+        "can_edit": True,
+    }
+    return _dialog(request, context)
+
+
+def _dependency_context(request, item, form=None):
+    return {
+        "item": item,
+        "dependencies": list(item_dependencies(item)),
+        "dependency_form": form or DependencyForm(candidates=dependency_candidates(item)),
+        "can_manage_dependencies": can_manage_dependencies(request.user, item),
+    }
+
+
+def roadmap_item_edit(request, slug, pk):
+    portfolio = portfolio_for(request.user, slug)
+    item = item_for_edit(request.user, portfolio, pk)
+    can_edit = can_edit_item(request.user, item)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+    may_align = can_align(request.user, item)
+    current = list(item.alignments.select_related("key_result__objective"))
+    item._prefetched_objects_cache = {"alignments": current}
+    form, cycle = _item_form(
+        request,
+        portfolio,
+        item=item,
+        products=list(_products(portfolio)),
+        data=request.POST if request.method == "POST" else None,
+        can_align_=may_align,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                roadmap_item_update(item=item, actor=request.user, **form.item_fields())
+                if may_align:
+                    _save_alignments(request.user, item, form.cleaned_data["key_results"], current)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _saved(request, portfolio, item, "roadmapItemSaved")
+    context = {
+        **portfolio_page_context(request.user, portfolio, "roadmap"),
+        **_dependency_context(request, item),
+        "form": form,
+        "cycle": cycle,
+        "can_edit": can_edit,
+        "alignments": current,
+    }
+    return _dialog(request, context)
+
+
+@require_POST
+def roadmap_item_archive_view(request, slug, pk):
+    portfolio = portfolio_for(request.user, slug)
+    item = item_for_edit(request.user, portfolio, pk)
+    if not can_edit_item(request.user, item):
+        raise PermissionDenied
+    roadmap_item_archive(item=item)
+    return _saved(request, portfolio, item, "roadmapItemArchived")
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+def roadmap_item_move_view(request, slug, pk):
+    portfolio = portfolio_for(request.user, slug)
+    item = item_for_edit(request.user, portfolio, pk)
+    if not can_edit_item(request.user, item):
+        raise PermissionDenied
+    form = ItemMoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose a column and a position.", status=400)
+    try:
+        roadmap_item_move(
+            item=item,
+            horizon=form.cleaned_data["horizon"],
+            position=form.cleaned_data["position"],
+            actor=request.user,
+        )
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        trigger_client_event(response, "roadmapItemMoved", {"item": item.pk})
+        return response
+    board = _safe_next(request, f"/p/{portfolio.slug}/roadmap/")
+    return redirect(f"{board.split('#')[0]}#item-{item.pk}")
+
+
+# Dependencies -------------------------------------------------------------------------
+
+
+def _dependencies_response(request, portfolio, item, form=None, changed=False):
+    if not request.htmx:
+        return redirect("roadmap_item_edit", portfolio.slug, item.pk)
+    response = render(
+        request,
+        "roadmap/_item_dialog.html#dependencies",
+        {"portfolio": portfolio, **_dependency_context(request, item, form)},
+    )
+    if changed:
+        trigger_client_event(response, "roadmapItemSaved", {"item": item.pk})
+    return response
+
+
+@require_POST
+def roadmap_item_dependency_add(request, slug, pk):
+    portfolio = portfolio_for(request.user, slug)
+    item = item_for_edit(request.user, portfolio, pk)
+    if not can_manage_dependencies(request.user, item):
+        raise PermissionDenied
+    form = DependencyForm(request.POST, candidates=dependency_candidates(item))
+    if form.is_valid():
+        try:
+            dependency_create(blocked_item=item, blocking_item=form.cleaned_data["blocking_item"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _dependencies_response(request, portfolio, item, changed=True)
+    if not request.htmx:
+        context = {
+            **portfolio_page_context(request.user, portfolio, "roadmap"),
+            **_dependency_context(request, item, form),
+        }
+        current = list(item.alignments.select_related("key_result__objective"))
+        item._prefetched_objects_cache = {"alignments": current}
+        context["form"], context["cycle"] = _item_form(
+            request, portfolio, item=item, products=list(_products(portfolio))
+        )
+        context["can_edit"] = can_edit_item(request.user, item)
+        return render(request, "roadmap/board_item.html", context)
+    return _dependencies_response(request, portfolio, item, form)
+
+
+@require_POST
+def roadmap_dependency_delete(request, slug, pk):
+    portfolio = portfolio_for(request.user, slug)
+    dependency = get_object_or_404(
+        dependencies_visible_to(request.user)
+        .filter(blocked_item__product__portfolio=portfolio)
+        .select_related("blocked_item__product__portfolio"),
+        pk=pk,
+    )
+    item = dependency.blocked_item
+    if not can_manage_dependencies(request.user, item):
+        raise PermissionDenied
+    dependency_delete(dependency=dependency)
+    return _dependencies_response(request, portfolio, item, changed=True)

@@ -1,0 +1,151 @@
+"""Priya, a product manager of the demo portfolio, does her weekly round."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from okrs.models import CheckIn, KeyResult
+from roadmap.models import RoadmapItem
+
+pytestmark = pytest.mark.browser
+
+SHOTS = "/tmp"
+
+
+@pytest.fixture
+def priya(page, transactional_db):
+    call_command("seed_demo")
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("priya")
+    page.get_by_label("Password").fill("lodestar-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_check_in_from_my_work_without_a_reload(priya):
+    page = priya
+    key_result = KeyResult.objects.get(title="Weekly active mobile users")
+    before = KeyResult.objects.get(pk=key_result.pk).progress
+    page.goto("/me/")
+    page.screenshot(path=f"{SHOTS}/pm_my_work.png", full_page=True)
+    page.evaluate("window.__stillHere = true")
+    row = page.locator(f"#kr-{key_result.pk}")
+    old_progress = row.get_by_role("meter").first.get_attribute("aria-label")
+
+    row.get_by_label("New value (users)").fill("19000")
+    row.get_by_label("Confidence (0–10)").fill("8")
+    row.get_by_label("Note").fill("Offline mode shipped to the pilot teams.")
+    row.get_by_role("button", name="Check in").click()
+
+    row = page.locator(f"#kr-{key_result.pk}")
+    expect(row.get_by_text("Check-in saved.")).to_be_visible()
+    new_progress = row.get_by_role("meter").first.get_attribute("aria-label")
+    assert new_progress != old_progress
+    assert page.evaluate("window.__stillHere") is True  # no reload
+    assert KeyResult.objects.get(pk=key_result.pk).progress > before
+    assert CheckIn.objects.filter(key_result=key_result, value=19000).exists()
+    assert page.console_errors == [], page.console_errors
+
+
+def test_an_invalid_value_shows_an_inline_error_and_saves_nothing(priya):
+    page = priya
+    key_result = KeyResult.objects.get(title="Weekly active mobile users")
+    count = CheckIn.objects.filter(key_result=key_result).count()
+    page.goto("/me/")
+    row = page.locator(f"#kr-{key_result.pk}")
+    row.get_by_label("New value (users)").fill("lots")
+    row.get_by_role("button", name="Check in").click()
+
+    row = page.locator(f"#kr-{key_result.pk}")
+    expect(row.get_by_text("Enter a number, such as 42 or 3.5.")).to_be_visible()
+    expect(row.get_by_label("New value (users)")).to_have_attribute("aria-invalid", "true")
+    assert CheckIn.objects.filter(key_result=key_result).count() == count
+    assert page.console_errors == [], page.console_errors
+
+
+def _column(page, horizon):
+    return page.locator(f'ol.board__cards[data-horizon="{horizon}"]')
+
+
+def test_drag_a_card_from_next_to_now(priya):
+    page = priya
+    item = RoadmapItem.objects.get(title="3-D Secure 2 challenge flow")
+    assert item.horizon == "next"
+    page.goto("/p/acme/products/checkout/")
+    page.screenshot(path=f"{SHOTS}/pm_board.png", full_page=True)
+    card = page.locator(f"#item-{item.pk}")
+    target = _column(page, "now").locator(".board-card").first
+
+    with page.expect_response(re.compile(rf"/items/{item.pk}/move/")) as moved:
+        box, goal = card.bounding_box(), target.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 20)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(
+                box["x"] + box["width"] / 2 + (goal["x"] - box["x"]) * step / 20,
+                box["y"] + 20 + (goal["y"] + 10 - box["y"] - 20) * step / 20,
+            )
+        page.mouse.up()
+    assert moved.value.status == 204
+
+    page.reload()
+    expect(_column(page, "now").locator(f"#item-{item.pk}")).to_be_visible()
+    item.refresh_from_db()
+    assert item.horizon == "now"
+    assert page.console_errors == [], page.console_errors
+
+
+def test_move_a_card_with_the_keyboard(priya):
+    page = priya
+    item = RoadmapItem.objects.get(title="Address autocomplete")
+    page.goto("/p/acme/products/checkout/")
+    menu = page.locator(f"#item-{item.pk} summary")
+    menu.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Move to Later").and_(
+        page.locator(f"#item-{item.pk} button")
+    ).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+
+    expect(_column(page, "later").locator(f"#item-{item.pk}")).to_be_visible()
+    expect(page.locator(f"#item-{item.pk} summary")).to_be_focused()  # focus comes back
+    assert RoadmapItem.objects.get(pk=item.pk).horizon == "later"
+
+
+def test_screenshots_of_the_timeline_and_key_result_page(priya):
+    page = priya
+    page.goto("/p/acme/roadmap/timeline/")
+    expect(page.get_by_role("heading", name="Not scheduled")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/pm_timeline.png", full_page=True)
+    key_result = KeyResult.objects.get(title="Checkout conversion rate")
+    page.goto(f"/p/acme/key-results/{key_result.pk}/")
+    expect(page.get_by_role("heading", name="Check-in history")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/pm_key_result.png", full_page=True)
+    page.goto("/p/acme/roadmap/")
+    page.screenshot(path=f"{SHOTS}/pm_board_portfolio.png", full_page=True)
+    assert page.console_errors == [], page.console_errors
+
+
+def test_the_item_dialog_refuses_a_dependency_cycle_inline(priya):
+    page = priya
+    item = RoadmapItem.objects.get(title="One-page checkout")
+    page.goto("/p/acme/products/checkout/")
+    page.locator(f"#item-{item.pk}").get_by_role("link", name="One-page checkout").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog.get_by_role("heading", name="Edit item")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/pm_item_dialog.png")
+
+    dialog.get_by_label("Add an item this waits for").select_option(
+        label="Saved carts across devices · Checkout"
+    )
+    dialog.get_by_role("button", name="Add dependency").click()
+
+    expect(dialog.get_by_text("This would create a cycle")).to_be_visible()
+    assert not item.blocked_by_links.exists()
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert page.console_errors == [], page.console_errors

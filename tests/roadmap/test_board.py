@@ -1,0 +1,529 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from roadmap.board import board_context
+from roadmap.models import (
+    Alignment,
+    Dependency,
+    Horizon,
+    ItemStatus,
+    RoadmapItem,
+    RoadmapItemChange,
+)
+from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
+from tests.roadmap.factories import AlignmentFactory, DependencyFactory, RoadmapItemFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+DAY = datetime.date(2027, 1, 1)
+ROLES_WHO_EDIT = {"director", "owning_pm"}
+
+
+def board_url(product=None):
+    if product is not None:
+        return reverse("product_roadmap", args=["acme", product.slug])
+    return reverse("roadmap_board", args=["acme"])
+
+
+@pytest.fixture
+def key_result(cycle, product):
+    return KeyResultFactory(
+        objective=ObjectiveFactory(cycle=cycle, product=product, title="Cut friction"),
+        title="Checkout conversion",
+    )
+
+
+@pytest.fixture
+def item(product, owning_pm):
+    return RoadmapItemFactory(
+        product=product, title="One-page checkout", owner=owning_pm, horizon=Horizon.NEXT
+    )
+
+
+class TestBoardPage:
+    def test_shows_cards_in_now_next_later_with_their_details(
+        self, client, stakeholder, item, key_result, product, other_product
+    ):
+        AlignmentFactory(item=item, key_result=key_result)
+        blocker = RoadmapItemFactory(
+            product=other_product, title="Payments API", ends_on=DAY, horizon=Horizon.NOW
+        )
+        item.starts_on = DAY - datetime.timedelta(days=5)
+        item.save()
+        DependencyFactory(blocked_item=item, blocking_item=blocker)
+        client.force_login(stakeholder)
+        response = client.get(board_url())
+        html = response.content.decode()
+        assert response.status_code == 200
+        for column in ("Now", "Next", "Later"):
+            assert f'id="column-{column.lower()}"' in html
+        assert "One-page checkout" in html
+        assert "Checkout" in html
+        assert "Checkout conversion" in html  # the aligned key result's chip
+        assert "PO" in html  # the owner's initials
+        assert "Blocked by Payments API, which ends after this starts" in html
+        assert (
+            html.index('id="column-now"')
+            < html.index("Payments API")
+            < html.index('id="column-next"')
+        )
+
+    def test_counts_open_blockers(self, client, stakeholder, item, product):
+        DependencyFactory(blocked_item=item)
+        DependencyFactory(blocked_item=item)
+        client.force_login(stakeholder)
+        assert "Blocked by 2" in client.get(board_url()).content.decode()
+
+    @pytest.mark.parametrize(
+        "role", ["director", "owning_pm", "other_pm", "contributor", "stakeholder"]
+    )
+    def test_editing_controls_only_for_those_who_may_edit(self, client, person, item, role):
+        client.force_login(person(role))
+        html = client.get(board_url()).content.decode()
+        editable = role in ROLES_WHO_EDIT
+        assert ("data-move-url" in html) == editable
+        assert ("Move to Now" in html) == editable
+        assert ("board-card__handle" in html) == editable
+        assert ("New item" in html) == editable  # other_pm owns no product here
+
+    def test_other_pm_sees_move_controls_only_on_their_own_products(
+        self, client, other_pm, item, other_product
+    ):
+        theirs = RoadmapItemFactory(product=other_product, title="Their item")
+        client.force_login(other_pm)
+        html = client.get(board_url()).content.decode()
+        assert f'id="item-{theirs.pk}"' in html
+        assert reverse("roadmap_item_move", args=["acme", theirs.pk]) in html
+        assert reverse("roadmap_item_move", args=["acme", item.pk]) not in html
+
+    def test_outsider_gets_404(self, client, outsider, item, product):
+        client.force_login(outsider)
+        assert client.get(board_url()).status_code == 404
+        assert client.get(board_url(product)).status_code == 404
+
+    def test_product_page_shows_only_that_product(
+        self, client, director, item, product, other_product
+    ):
+        RoadmapItemFactory(product=other_product, title="Search relevance")
+        client.force_login(director)
+        html = client.get(board_url(product)).content.decode()
+        assert "One-page checkout" in html
+        assert "Search relevance" not in html
+        assert client.get(reverse("product_roadmap", args=["acme", "nope"])).status_code == 404
+
+    def test_filters_by_status_owner_product_and_objective(
+        self, client, director, item, key_result, product, other_product, other_pm
+    ):
+        AlignmentFactory(item=item, key_result=key_result)
+        RoadmapItemFactory(product=other_product, title="Search relevance", owner=other_pm)
+        RoadmapItemFactory(product=product, title="Idea card", status=ItemStatus.IDEA)
+        client.force_login(director)
+
+        def titles(**params):
+            html = client.get(board_url(), params).content.decode()
+            return {t for t in ["One-page checkout", "Search relevance", "Idea card"] if t in html}
+
+        assert titles(status="idea") == {"Idea card"}
+        assert titles(owner=other_pm.pk) == {"Search relevance"}
+        assert titles(product="search") == {"Search relevance"}
+        assert titles(objective=key_result.objective_id) == {"One-page checkout"}
+        assert (
+            "No item matches these filters."
+            in client.get(board_url(), {"status": "dropped"}).content.decode()
+        )
+
+    def test_htmx_returns_the_board_partial(self, client, director, item):
+        client.force_login(director)
+        response = client.get(board_url(), {"status": "planned"}, **HTMX)
+        html = response.content.decode()
+        assert html.lstrip().startswith('<div id="board"')
+        assert "<html" not in html
+        assert "One-page checkout" in html
+        assert "HX-Request" in response["Vary"]
+
+    def test_history_restore_gets_the_whole_page(self, client, director, item):
+        client.force_login(director)
+        response = client.get(
+            board_url(), {"status": "planned"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX
+        )
+        assert "<html" in response.content.decode()
+
+    def test_empty_state(self, client, owning_pm, product):
+        client.force_login(owning_pm)
+        html = client.get(board_url()).content.decode()
+        assert "No roadmap items yet" in html
+        assert "New item" in html
+
+    @pytest.mark.parametrize("for_product", [False, True])
+    def test_queries_do_not_grow_with_cards(
+        self, client, owning_pm, product, other_product, cycle, for_product
+    ):
+        def add(count):
+            for _ in range(count):
+                card = RoadmapItemFactory(product=product, owner=owning_pm, horizon=Horizon.NOW)
+                other = RoadmapItemFactory(product=other_product, horizon=Horizon.LATER)
+                AlignmentFactory(
+                    item=card,
+                    key_result=KeyResultFactory(objective=ObjectiveFactory(cycle=cycle)),
+                )
+                DependencyFactory(blocked_item=card, blocking_item=other)
+
+        url = board_url(product if for_product else None)
+        client.force_login(owning_pm)
+        add(2)
+        with CaptureQueriesContext(connection) as small:
+            client.get(url)
+        add(10)
+        with CaptureQueriesContext(connection) as large:
+            html = client.get(url).content.decode()
+        assert html.count('class="board-card"') == (12 if for_product else 24)
+        assert len(large) == len(small)
+
+
+class TestBoardContext:
+    def test_public_board_hides_every_editing_control_and_link(self, item, director, product):
+        from django.template.loader import render_to_string
+
+        context = board_context(RoadmapItem.objects.all(), user=director, public=True)
+        html = render_to_string("roadmap/_board.html", context)
+        assert "One-page checkout" in html
+        assert "data-move-url" not in html
+        assert "Move" not in html
+        assert "<a " not in html
+        assert "@" not in html  # no e-mail address
+
+    def test_public_board_names_no_blocker_outside_what_it_shares(
+        self, item, product, other_product
+    ):
+        from django.template.loader import render_to_string
+
+        secret = RoadmapItemFactory(product=other_product, title="Secret acquisition")
+        DependencyFactory(blocked_item=item, blocking_item=secret)
+
+        shared = render_to_string(
+            "roadmap/_board.html",
+            board_context(RoadmapItem.objects.filter(product=product), public=True),
+        )
+        internal = render_to_string(
+            "roadmap/_board.html", board_context(RoadmapItem.objects.filter(product=product))
+        )
+
+        assert "Secret acquisition" not in shared
+        assert "Blocked by" not in shared
+        assert "Blocked by" in internal
+
+    def test_without_a_user_nothing_is_editable(self, item):
+        context = board_context(RoadmapItem.objects.all())
+        (card,) = [card for column in context["board_columns"] for card in column.cards]
+        assert card.can_edit is False
+        assert context["board_can_drag"] is False
+
+
+class TestMove:
+    def test_moves_a_card_to_another_column_and_records_who(self, client, owning_pm, item, product):
+        first = RoadmapItemFactory(product=product, horizon=Horizon.NOW, position=0)
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_move", args=["acme", item.pk]),
+            {"horizon": "now", "position": 0},
+            **HTMX,
+        )
+        assert response.status_code == 204
+        assert "roadmapItemMoved" in response["HX-Trigger"]
+        item.refresh_from_db()
+        first.refresh_from_db()
+        assert (item.horizon, item.position, first.position) == ("now", 0, 1)
+        change = RoadmapItemChange.objects.get(item=item)
+        assert (change.actor, change.before, change.after) == (owning_pm, "next", "now")
+
+    def test_keyboard_move_redirects_back_to_the_card(self, client, owning_pm, item):
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_move", args=["acme", item.pk]),
+            {"horizon": "later", "position": 100000, "next": "/p/acme/roadmap/?status=planned"},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == f"/p/acme/roadmap/?status=planned#item-{item.pk}"
+        assert RoadmapItem.objects.get(pk=item.pk).horizon == "later"
+
+    def test_refuses_an_unsafe_next(self, client, owning_pm, item):
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_move", args=["acme", item.pk]),
+            {"horizon": "now", "position": 0, "next": "https://evil.example/"},
+        )
+        assert response["Location"].startswith("/p/acme/roadmap/")
+
+    def test_refuses_a_bad_horizon(self, client, owning_pm, item):
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_move", args=["acme", item.pk]),
+            {"horizon": "someday", "position": 0},
+            **HTMX,
+        )
+        assert response.status_code == 400
+        assert RoadmapItem.objects.get(pk=item.pk).horizon == "next"
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("director", 204),
+            ("owning_pm", 204),
+            ("other_pm", 403),
+            ("contributor", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_only_editors_move(self, client, person, item, role, status):
+        client.force_login(person(role))
+        response = client.post(
+            reverse("roadmap_item_move", args=["acme", item.pk]),
+            {"horizon": "now", "position": 0},
+            **HTMX,
+        )
+        assert response.status_code == status
+        assert (RoadmapItem.objects.get(pk=item.pk).horizon == "now") == (status == 204)
+
+
+class TestItemDialog:
+    def test_create_form_in_the_dialog(self, client, owning_pm, product, key_result):
+        client.force_login(owning_pm)
+        response = client.get(reverse("roadmap_item_create", args=["acme"]), **HTMX)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert "New roadmap item" in html
+        assert "Checkout conversion" in html  # the alignment picker offers the cycle's KRs
+
+    def test_creates_an_item_with_alignments(self, client, owning_pm, product, key_result):
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_create", args=["acme"]),
+            {
+                "title": "Address autocomplete",
+                "product": product.pk,
+                "owner": owning_pm.pk,
+                "status": "planned",
+                "horizon": "now",
+                "key_results": [key_result.pk],
+            },
+            **HTMX,
+        )
+        assert response.status_code == 204
+        assert "roadmapItemSaved" in response["HX-Trigger"]
+        assert "dialogClose" in response["HX-Trigger"]
+        item = RoadmapItem.objects.get(title="Address autocomplete")
+        assert item.horizon == "now"
+        assert list(item.key_results.all()) == [key_result]
+
+    def test_create_shows_errors_inline(self, client, owning_pm, product):
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_create", args=["acme"]),
+            {
+                "title": "",
+                "product": product.pk,
+                "status": "planned",
+                "horizon": "now",
+                "starts_on": "2027-02-01",
+                "ends_on": "2027-01-01",
+            },
+            **HTMX,
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "This field is required." in html
+        assert "An item cannot end before it starts." in html
+        assert not RoadmapItem.objects.exists()
+
+    def test_another_pm_cannot_create_in_a_product_they_do_not_own(
+        self, client, other_pm, product, other_product
+    ):
+        client.force_login(other_pm)
+        client.post(
+            reverse("roadmap_item_create", args=["acme"]),
+            {"title": "Sneaky", "product": product.pk, "status": "planned", "horizon": "now"},
+        )
+        assert not RoadmapItem.objects.filter(product=product).exists()
+
+    @pytest.mark.parametrize(
+        ("role", "status"), [("contributor", 403), ("stakeholder", 403), ("outsider", 404)]
+    )
+    def test_create_refused(self, client, person, product, role, status):
+        client.force_login(person(role))
+        response = client.post(
+            reverse("roadmap_item_create", args=["acme"]),
+            {"title": "X", "product": product.pk, "status": "planned", "horizon": "now"},
+        )
+        assert response.status_code == status
+        assert not RoadmapItem.objects.exists()
+
+    def test_edit_updates_details_and_re_aligns(
+        self, client, owning_pm, item, key_result, cycle, product
+    ):
+        old = KeyResultFactory(objective=key_result.objective, title="Old KR")
+        AlignmentFactory(item=item, key_result=old)
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_edit", args=["acme", item.pk]),
+            {
+                "title": "One-page checkout v2",
+                "owner": owning_pm.pk,
+                "status": "in_progress",
+                "horizon": "next",
+                "key_results": [key_result.pk],
+            },
+            **HTMX,
+        )
+        assert response.status_code == 204
+        item.refresh_from_db()
+        assert item.title == "One-page checkout v2"
+        assert item.status == "in_progress"
+        assert list(Alignment.objects.filter(item=item).values_list("key_result", flat=True)) == [
+            key_result.pk
+        ]
+        assert RoadmapItemChange.objects.filter(item=item, field="status", actor=owning_pm).exists()
+
+    def test_edit_form_shows_the_items_dates(self, client, owning_pm, item):
+        item.starts_on, item.ends_on = DAY, DAY + datetime.timedelta(days=30)
+        item.save()
+        client.force_login(owning_pm)
+        html = client.get(reverse("roadmap_item_edit", args=["acme", item.pk]), **HTMX)
+        assert 'value="2027-01-01"' in html.content.decode()
+        assert 'value="2027-01-31"' in html.content.decode()
+
+    def test_a_reader_sees_a_read_only_dialog(self, client, stakeholder, item):
+        client.force_login(stakeholder)
+        response = client.get(reverse("roadmap_item_edit", args=["acme", item.pk]), **HTMX)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "One-page checkout" in html
+        assert "<form" not in html
+
+    def test_without_htmx_the_dialog_is_a_page(self, client, owning_pm, item):
+        client.force_login(owning_pm)
+        html = client.get(reverse("roadmap_item_edit", args=["acme", item.pk])).content.decode()
+        assert "<html" in html
+        assert "Edit item" in html
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("director", 204),
+            ("owning_pm", 204),
+            ("other_pm", 403),
+            ("contributor", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_only_editors_save(self, client, person, item, role, status):
+        client.force_login(person(role))
+        response = client.post(
+            reverse("roadmap_item_edit", args=["acme", item.pk]),
+            {"title": "Renamed", "status": "planned", "horizon": "next"},
+            **HTMX,
+        )
+        assert response.status_code == status
+        assert (RoadmapItem.objects.get(pk=item.pk).title == "Renamed") == (status == 204)
+
+    def test_dialog_queries_do_not_grow(self, client, owning_pm, item, product, cycle):
+        def add(count):
+            for _ in range(count):
+                other = RoadmapItemFactory(product=product)
+                DependencyFactory(blocked_item=item, blocking_item=other)
+                AlignmentFactory(
+                    item=item, key_result=KeyResultFactory(objective=ObjectiveFactory(cycle=cycle))
+                )
+
+        url = reverse("roadmap_item_edit", args=["acme", item.pk])
+        client.force_login(owning_pm)
+        add(2)
+        with CaptureQueriesContext(connection) as small:
+            client.get(url, **HTMX)
+        add(8)
+        with CaptureQueriesContext(connection) as large:
+            client.get(url, **HTMX)
+        assert len(large) == len(small)
+
+
+class TestArchive:
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("director", 204),
+            ("owning_pm", 204),
+            ("other_pm", 403),
+            ("contributor", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_only_editors_archive(self, client, person, item, role, status):
+        client.force_login(person(role))
+        response = client.post(reverse("roadmap_item_archive", args=["acme", item.pk]), **HTMX)
+        assert response.status_code == status
+        assert RoadmapItem.objects.get(pk=item.pk).is_archived == (status == 204)
+
+    def test_an_archived_item_leaves_the_board(self, client, owning_pm, item):
+        client.force_login(owning_pm)
+        client.post(reverse("roadmap_item_archive", args=["acme", item.pk]))
+        assert "One-page checkout" not in client.get(board_url()).content.decode()
+
+
+class TestDependencies:
+    def test_adds_and_removes_a_dependency(self, client, owning_pm, item, product):
+        blocker = RoadmapItemFactory(product=product, title="Payments API")
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_dependency_add", args=["acme", item.pk]),
+            {"blocking_item": blocker.pk},
+            **HTMX,
+        )
+        assert response.status_code == 200
+        assert "roadmapItemSaved" in response["HX-Trigger"]
+        assert "Payments API" in response.content.decode()
+        dependency = Dependency.objects.get(blocked_item=item, blocking_item=blocker)
+        response = client.post(
+            reverse("roadmap_dependency_delete", args=["acme", dependency.pk]), **HTMX
+        )
+        assert "Nothing blocks this item." in response.content.decode()
+        assert not Dependency.objects.exists()
+
+    def test_a_cycle_is_refused_with_the_services_message(self, client, owning_pm, item, product):
+        blocker = RoadmapItemFactory(product=product, title="Payments API")
+        DependencyFactory(blocked_item=blocker, blocking_item=item)
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_dependency_add", args=["acme", item.pk]),
+            {"blocking_item": blocker.pk},
+            **HTMX,
+        )
+        html = response.content.decode()
+        assert "This would create a cycle: One-page checkout → Payments API → One-page" in html
+        assert Dependency.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("other_pm", 403),
+            ("contributor", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_refused_for_those_who_may_not_edit(self, client, person, item, product, role, status):
+        blocker = RoadmapItemFactory(product=product)
+        existing = DependencyFactory(blocked_item=item)
+        client.force_login(person(role))
+        add = client.post(
+            reverse("roadmap_item_dependency_add", args=["acme", item.pk]),
+            {"blocking_item": blocker.pk},
+        )
+        remove = client.post(reverse("roadmap_dependency_delete", args=["acme", existing.pk]))
+        assert (add.status_code, remove.status_code) == (status, status)
+        assert list(Dependency.objects.all()) == [existing]
