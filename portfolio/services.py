@@ -4,12 +4,20 @@ Each service validates before it writes and raises `ValidationError` with a mess
 person can act on; on bad input nothing changes in the database.
 """
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from portfolio.models import Membership, Portfolio, Product, Role
 from portfolio.permissions import forget_roles
+from teams import services as team_services
 from teams.models import Team, User
 
 PORTFOLIO_FIELDS = frozenset({"name", "slug", "description"})
@@ -215,3 +223,85 @@ def product_unarchive(*, product: Product) -> Product:
     product.is_archived = False
     product.save(update_fields=["is_archived", "updated_at"])
     return product
+
+
+# Invitations -------------------------------------------------------------------------
+
+
+def invitation_url(*, user: User, base_url: str) -> str:
+    """The one-time link with which an invited person sets their password.
+
+    Django's password-reset token: it stops working once the password is set (the
+    token hashes the password), and after `PASSWORD_RESET_TIMEOUT`.
+    """
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("invitation_accept", kwargs={"uidb64": uidb64, "token": token})
+    return base_url.rstrip("/") + path
+
+
+def invitation_send(
+    *, user: User, portfolio: Portfolio, role: str, invited_by: User | None, base_url: str
+) -> None:
+    """E-mail the person a link to set their password and join the portfolio."""
+    context = {
+        "user": user,
+        "portfolio": portfolio,
+        "role": Role(role).label.lower(),
+        "invited_by": invited_by,
+        "url": invitation_url(user=user, base_url=base_url),
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    subject = f"You are invited to {portfolio.name} on Lodestar"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/invitation.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    message.send()
+
+
+@transaction.atomic
+def member_invite(
+    *,
+    portfolio: Portfolio,
+    email: str,
+    role: str,
+    invited_by: User | None = None,
+    base_url: str,
+) -> Membership:
+    """Create an account for a new person, add them with `role` and e-mail the invitation.
+
+    The e-mail goes once the transaction commits, so a refused membership sends nothing.
+    """
+    user = team_services.user_invite(email=email)
+    membership = membership_set(portfolio=portfolio, user=user, role=role)
+    transaction.on_commit(
+        lambda: invitation_send(
+            user=user, portfolio=portfolio, role=role, invited_by=invited_by, base_url=base_url
+        )
+    )
+    return membership
+
+
+@transaction.atomic
+def portfolio_create_inviting_director(
+    *,
+    name: str,
+    slug: str,
+    description: str = "",
+    director_email: str,
+    invited_by: User | None = None,
+    base_url: str,
+) -> Portfolio:
+    """A new portfolio whose director has no account yet: create it and invite them."""
+    portfolio = portfolio_create(name=name, slug=slug, description=description)
+    member_invite(
+        portfolio=portfolio,
+        email=director_email,
+        role=Role.DIRECTOR,
+        invited_by=invited_by,
+        base_url=base_url,
+    )
+    return portfolio

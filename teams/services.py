@@ -1,5 +1,6 @@
 """Every write to people and teams goes through here (STYLE.md: services)."""
 
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -67,3 +68,24 @@ def team_update(*, team: Team, **fields) -> Team:
     if members is not None:
         team.members.set(members)
     return team
+
+
+def username_from_email(email: str) -> str:
+    """A free username made from the address's local part: "ada.l", then "ada.l-2"…"""
+    local = email.split("@", 1)[0].lower()
+    base = re.sub(r"[^\w.+-]", "", local)[:140] or "person"
+    taken = set(User.objects.filter(username__istartswith=base).values_list("username", flat=True))
+    taken = {username.lower() for username in taken}
+    username, suffix = base, 2
+    while username in taken:
+        username, suffix = f"{base}-{suffix}", suffix + 1
+    return username
+
+
+@transaction.atomic
+def user_invite(*, email: str, display_name: str = "") -> User:
+    """A person who cannot sign in until they set a password through their invitation."""
+    email = User.objects.normalize_email(email.strip())
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone already uses this e-mail address."})
+    return user_create(username=username_from_email(email), email=email, display_name=display_name)

@@ -63,3 +63,40 @@ class TestSecurityHeaders:
         assert "/static/django_htmx/htmx-2" in html
         assert 'hx-headers=\'{"X-CSRFToken": "' in html
         assert "https://" not in html
+
+
+@pytest.mark.django_db
+class TestHome:
+    def test_a_member_of_one_portfolio_lands_on_its_dashboard(self, client, director, portfolio):
+        client.force_login(director)
+
+        response = client.get("/")
+
+        assert response.status_code == 302
+        assert response.url == f"/p/{portfolio.slug}/"
+
+    def test_a_member_of_several_portfolios_chooses_one(
+        self, client, director, portfolio, other_portfolio
+    ):
+        from tests.portfolio.factories import MembershipFactory
+
+        MembershipFactory(portfolio=other_portfolio, user=director, role="stakeholder")
+        client.force_login(director)
+
+        response = client.get("/")
+
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f'href="/p/{portfolio.slug}/"' in html
+        assert f'href="/p/{other_portfolio.slug}/"' in html
+        assert "New portfolio" not in html
+
+    def test_staff_can_start_a_new_portfolio(self, client, make_user):
+        client.force_login(make_user(is_staff=True))
+
+        assert b'href="/portfolios/new/"' in client.get("/").content
+
+    def test_home_refuses_post(self, client, make_user):
+        client.force_login(make_user())
+
+        assert client.post("/").status_code == 405
