@@ -17,4 +17,12 @@ app.conf.beat_schedule = {
         "task": "okrs.tasks.recompute_active_cycles",
         "schedule": crontab(minute="*/15"),
     },
+    "roadmap-weekly-digest": {
+        "task": "roadmap.tasks.send_weekly_digests",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    "roadmap-check-in-reminders": {
+        "task": "roadmap.tasks.send_check_in_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }

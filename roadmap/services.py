@@ -9,10 +9,12 @@ from collections import deque
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.utils import timezone
 
 from okrs.models import KeyResult
 from portfolio.models import Membership, Portfolio, Product
+from roadmap import sharing
 from roadmap.models import (
     Alignment,
     Dependency,
@@ -20,6 +22,7 @@ from roadmap.models import (
     ItemStatus,
     RoadmapItem,
     RoadmapItemChange,
+    ShareLink,
 )
 from teams.models import User
 
@@ -309,3 +312,66 @@ def dependency_create(*, blocked_item: RoadmapItem, blocking_item: RoadmapItem) 
 @transaction.atomic
 def dependency_delete(*, dependency: Dependency) -> None:
     dependency.delete()
+
+
+# Share links -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def share_link_create(
+    *,
+    portfolio: Portfolio,
+    created_by: User | None,
+    product: Product | None = None,
+    label: str = "",
+    expires_at: datetime.datetime | None = None,
+) -> tuple[ShareLink, str]:
+    """A new read-only link and its token; only the token's SHA-256 is stored, so the
+    token returned here is the one and only time anybody sees it."""
+    errors = {}
+    if product is not None and product.portfolio_id != portfolio.pk:
+        errors["product"] = "This product belongs to another portfolio."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    token = sharing.new_token()
+    link = ShareLink(
+        portfolio=portfolio,
+        product=product,
+        label=label.strip(),
+        token_hash=sharing.hash_token(token),
+        expires_at=expires_at,
+        created_by=created_by,
+    )
+    _full_clean(link, errors)
+    link.save()
+    return link, token
+
+
+@transaction.atomic
+def share_link_revoke(*, link: ShareLink) -> ShareLink:
+    """The link stops working at once; revoking twice keeps the first moment."""
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
+
+
+@transaction.atomic
+def share_link_recreate(*, link: ShareLink, created_by: User | None) -> tuple[ShareLink, str]:
+    """A fresh token for the same scope, label and expiry; the old link is revoked."""
+    expires_at = link.expires_at if link.expires_at and link.expires_at > timezone.now() else None
+    share_link_revoke(link=link)
+    return share_link_create(
+        portfolio=link.portfolio,
+        product=link.product,
+        label=link.label,
+        expires_at=expires_at,
+        created_by=created_by,
+    )
+
+
+def share_link_record_view(*, link: ShareLink) -> None:
+    """Count a view in the database itself, so concurrent visits are never lost."""
+    ShareLink.objects.filter(pk=link.pk).update(
+        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )

@@ -1,0 +1,54 @@
+// Quarterly review: move between sections with ←/→, j/k or PageUp/PageDown.
+// Without JavaScript the page is one long document; the hints and buttons stay useful.
+(function () {
+  "use strict";
+
+  function sections() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-review-section]"));
+  }
+
+  function currentIndex(list) {
+    var active = list.indexOf(document.activeElement && document.activeElement.closest("[data-review-section]"));
+    if (active !== -1) return active;
+    // Otherwise the last section whose top has scrolled past the upper third of the screen.
+    var index = 0;
+    list.forEach(function (section, i) {
+      if (section.getBoundingClientRect().top <= window.innerHeight / 3) index = i;
+    });
+    return index;
+  }
+
+  function step(delta) {
+    var list = sections();
+    if (!list.length) return;
+    var next = Math.min(Math.max(currentIndex(list) + delta, 0), list.length - 1);
+    var reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    list[next].focus({ preventScroll: true });
+    list[next].scrollIntoView({ behavior: reduce ? "auto" : "smooth", block: "start" });
+  }
+
+  var KEYS = { ArrowRight: 1, ArrowLeft: -1, j: 1, k: -1, PageDown: 1, PageUp: -1 };
+
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-review]")) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var target = event.target;
+    if (target.closest("input, select, textarea, [contenteditable], details, dialog")) return;
+    var delta = KEYS[event.key];
+    if (!delta) return;
+    event.preventDefault();
+    step(delta);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-review-step]");
+    if (button) step(parseInt(button.getAttribute("data-review-step"), 10));
+    if (event.target.closest("[data-review-print]")) window.print();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-review-step], [data-review-print]").forEach(function (button) {
+      button.hidden = false;
+    });
+  });
+})();
