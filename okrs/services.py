@@ -395,3 +395,51 @@ def check_in_create(
         )
     tasks.enqueue_after_commit(tasks.rollup_from_key_result, key_result.pk)
     return check_in
+
+
+MAX_BULK_CHECK_INS = 500
+
+
+class CheckInBatchError(ValidationError):
+    """Some entries of a bulk check-in are invalid; `item_errors` maps each one's index
+    to `{field: [message, …]}`. Nothing was saved."""
+
+    def __init__(self, item_errors: dict[int, dict[str, list[str]]]):
+        super().__init__(f"{len(item_errors)} check-in(s) are invalid: nothing was saved.")
+        self.item_errors = item_errors
+
+
+def _message_dict(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
+
+@transaction.atomic
+def check_in_create_bulk(*, author, entries: list[dict]) -> list[CheckIn]:
+    """Append many check-ins at once, all or none (a nightly metrics push).
+
+    Each entry holds `check_in_create`'s arguments (`key_result`, `value`, optional
+    `confidence`, `note`, `checked_in_at`). Every entry is validated, so the caller
+    hears about all bad ones together; then one roll-up per touched key result is
+    enqueued after commit, instead of one per check-in.
+    """
+    if len(entries) > MAX_BULK_CHECK_INS:
+        raise ValidationError(f"Send at most {MAX_BULK_CHECK_INS} check-ins at once.")
+    created: list[CheckIn] = []
+    errors: dict[int, dict[str, list[str]]] = {}
+    with tasks.rollups_deferred():
+        for index, entry in enumerate(entries):
+            try:
+                with transaction.atomic():
+                    created.append(check_in_create(author=author, **entry))
+            except ValidationError as error:
+                errors[index] = _message_dict(error)
+    if errors:
+        raise CheckInBatchError(errors)
+    for key_result_id in dict.fromkeys(check_in.key_result_id for check_in in created):
+        tasks.enqueue_after_commit(tasks.rollup_from_key_result, key_result_id)
+    return created

@@ -1,3 +1,9 @@
 """The signed-in person's own pages."""
 
-urlpatterns = []
+from django.urls import path
+
+from teams import views
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+]
