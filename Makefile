@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
 WANTED_PYTHON := $(shell cat .python-version 2>/dev/null || echo 3.13)
 
 .PHONY: help install run migrate seed test lint format bench worker beat clean

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from okrs.charts import TimeChart
 from okrs.models import CheckIn, Cycle, ProductProgress, ProgressSnapshot, SnapshotScope
+from okrs.numbers import metric
 from okrs.progress import Status, weighted_mean
 from okrs.selectors import objective_tree
 from okrs.status import expected_progress, status_of
@@ -249,7 +250,7 @@ def recent_activity(
             actor=c.author,
             verb="checked in",
             subject=c.key_result.title,
-            detail=f"{c.value.normalize():f}{unit(c.key_result)}"
+            detail=f"{metric(c.value)}{unit(c.key_result)}"
             + (f" · confidence {c.confidence}/10" if c.confidence is not None else ""),
             key_result_id=c.key_result_id,
         )

@@ -410,23 +410,38 @@ class DemoBuilder:
                     title=title,
                     owner=product.owner,
                     horizon=horizon,
-                    status=status,
+                    # Finished work is recorded finishing (see `finish`).
+                    status=ItemStatus.IN_PROGRESS if status == ItemStatus.DONE else status,
                     starts_on=monday + timedelta(weeks=start) if dated else None,
                     ends_on=monday + timedelta(weeks=start + weeks, days=-3) if dated else None,
                     effort=effort,
                 )
                 self.items[title] = item
                 for key_result_title in serves:
-                    roadmap_services.alignment_create(
+                    alignment = roadmap_services.alignment_create(
                         item=item,
                         key_result=self.key_results[key_result_title],
                         created_by=product.owner,
                         note=note,
                     )
+                    self.backdate(alignment, "created_at", days_ago=self.random.randint(10, 50))
+                if status == ItemStatus.DONE:
+                    self.finish(item, actor=product.owner)
         for blocked, blocking in DEPENDENCIES:
             roadmap_services.dependency_create(
                 blocked_item=self.items[blocked], blocking_item=self.items[blocking]
             )
+
+    def backdate(self, row, field: str, *, days_ago: int) -> None:
+        """Activity happened over the cycle, not all at the moment of seeding."""
+        moment = timezone.now() - timedelta(days=days_ago, hours=self.random.randint(1, 8))
+        type(row).objects.filter(pk=row.pk).update(**{field: moment})
+
+    def finish(self, item, *, actor) -> None:
+        """Record a finished item as the change it was: in progress → done, when it ended."""
+        roadmap_services.roadmap_item_update(item=item, actor=actor, status=ItemStatus.DONE)
+        days_ago = max((self.today - item.ends_on).days, 1) if item.ends_on else 3
+        self.backdate(item.changes.get(), "changed_at", days_ago=days_ago)
 
     def history(self, cycle, plans) -> None:
         """Weekly check-ins from the cycle's first Monday to today, replayed in order

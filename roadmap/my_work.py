@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from okrs.charts import sparkline
 from okrs.models import KeyResult, Objective
+from okrs.numbers import metric
 from okrs.permissions import can_check_in
 from okrs.progress import Status
 from okrs.status import expected_progress, status_of
@@ -19,11 +20,7 @@ NEVER = date.min
 WEEK_DAYS = 6  # a weekly rhythm with a day of slack
 
 
-def number(value) -> str:
-    """1200000.0000 → "1,200,000"; 67.3000 → "67.3" (never scientific notation)."""
-    if value is None:
-        return "—"
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
+number = metric
 
 
 @dataclass

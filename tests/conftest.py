@@ -44,6 +44,14 @@ def redis_reachable() -> bool:
         return False
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser journeys share one xdist worker, so two Chromiums never compete for
+    the machine's two cores with a live server each."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _missing("PostgreSQL (set DATABASE_URL=postgres://…)")
@@ -83,9 +91,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    from playwright.sync_api import expect
+
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
     console_errors = []
     page.on(
         "console",

@@ -2,6 +2,7 @@
 
 from django import template
 
+from okrs import numbers
 from okrs.progress import Status
 
 register = template.Library()
@@ -13,6 +14,12 @@ def percent(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{round(float(value) * 100)}%"
+
+
+@register.filter
+def metric(value) -> str:
+    """A key result's value as people read it: 1,059,350 or 99.9."""
+    return numbers.metric(value)
 
 
 @register.inclusion_tag("components/progress_bar.html")

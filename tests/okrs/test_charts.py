@@ -58,3 +58,15 @@ def test_sparkline_needs_two_values_and_spans_the_width():
     assert sparkline([1]) == ""
 
     assert sparkline([0, 10], width=10, height=10) == "M0.0,8.0 L10.0,2.0"
+
+
+def test_metric_values_read_as_people_write_them():
+    from decimal import Decimal
+
+    from okrs.numbers import metric
+
+    assert metric(Decimal("1059350.0000")) == "1,059,350"
+    assert metric(Decimal("99.9000")) == "99.9"
+    assert metric(Decimal("1.2E+6")) == "1,200,000"
+    assert metric(Decimal("-0.5")) == "-0.5"
+    assert metric(None) == "—"
