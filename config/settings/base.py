@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything that varies comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "auditlog",
     "teams",
     "portfolio",
     "okrs",
@@ -59,6 +62,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    "teams.sessions.SessionTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins and refuses a locked-out username + address.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -149,7 +162,22 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+# Sessions: signed out after LODESTAR_SESSION_IDLE_TIMEOUT seconds without a request
+# (default 8 hours) and, whatever the activity, LODESTAR_SESSION_MAX_AGE seconds after
+# signing in (default 14 days; teams/sessions.py enforces both).
+LODESTAR_SESSION_IDLE_TIMEOUT = env.int("LODESTAR_SESSION_IDLE_TIMEOUT", default=8 * 60 * 60)
+LODESTAR_SESSION_MAX_AGE = env.int("LODESTAR_SESSION_MAX_AGE", default=14 * 24 * 60 * 60)
+SESSION_COOKIE_AGE = LODESTAR_SESSION_MAX_AGE
+
+# Sign-in protection (django-axes): 5 failed attempts for one username from one
+# address lock that pair out for 15 minutes; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
 
 # E-mail: console by default; EMAIL_URL=smtp+tls://user:password@host:587 (or smtp://,
 # smtp+ssl://) sends through an SMTP server.

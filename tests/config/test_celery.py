@@ -1,3 +1,5 @@
+import pytest
+
 from config.celery import app
 
 
@@ -13,6 +15,7 @@ def test_reliability_settings_of_the_roll_up_pipeline():
     assert conf.broker_transport_options["visibility_timeout"] > longest_wait
 
 
+@pytest.mark.django_db  # Celery's Django fixup runs the model checks, which probe the database
 def test_every_beat_job_names_a_registered_task():
     app.loader.import_default_modules()
 
