@@ -14,7 +14,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import MAX_ID, BatchValidationError, IdFilter, ViewSetMixin, require
+from config.api import (
+    MAX_ID,
+    BatchValidationError,
+    IdFilter,
+    ViewSetMixin,
+    require,
+    version_field,
+)
 from okrs import services
 from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.permissions import (
@@ -221,6 +228,7 @@ class ObjectiveSerializer(ScopedSerializer):
             "progress",
             "status",
             "final_score",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -241,6 +249,8 @@ class ObjectiveSerializer(ScopedSerializer):
 
 
 class ObjectiveUpdateSerializer(ObjectiveSerializer):
+    version = version_field()
+
     class Meta(ObjectiveSerializer.Meta):
         read_only_fields = [
             "cycle",
@@ -280,8 +290,9 @@ class ObjectiveViewSet(ViewSetMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         require(can_edit_objective(self.request.user, serializer.instance))
+        data = dict(serializer.validated_data)
         objective = services.objective_update(
-            objective=serializer.instance, **serializer.validated_data
+            objective=serializer.instance, expected_version=data.pop("version", None), **data
         )
         serializer.instance = self.get_queryset().get(pk=objective.pk)
 
@@ -334,6 +345,7 @@ class KeyResultSerializer(ScopedSerializer):
             "forecast",
             "status",
             "final_score",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -357,6 +369,8 @@ class KeyResultSerializer(ScopedSerializer):
 
 
 class KeyResultUpdateSerializer(KeyResultSerializer):
+    version = version_field()
+
     class Meta(KeyResultSerializer.Meta):
         read_only_fields = [
             "objective",
@@ -391,8 +405,9 @@ class KeyResultViewSet(ViewSetMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         require(can_edit_key_result(self.request.user, serializer.instance))
+        data = dict(serializer.validated_data)
         key_result = services.key_result_update(
-            key_result=serializer.instance, **serializer.validated_data
+            key_result=serializer.instance, expected_version=data.pop("version", None), **data
         )
         serializer.instance = self.get_queryset().get(pk=key_result.pk)
 

@@ -45,6 +45,11 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field, message)
 
 
+def version_field() -> forms.IntegerField:
+    """The hidden version an edit form was opened at (optimistic concurrency)."""
+    return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
 class CycleForm(forms.ModelForm):
     state = forms.ChoiceField(
         choices=[(CycleState.PLANNING, "Planning"), (CycleState.ACTIVE, "Active")],
@@ -112,6 +117,7 @@ class ObjectiveForm(forms.Form):
             self.fields["product"].empty_label = None
         if editing:
             del self.fields["product"]
+            self.fields["version"] = version_field()
 
     def clean(self):
         cleaned = super().clean()
@@ -155,10 +161,12 @@ class KeyResultForm(forms.Form):
         help_text="Its share in the objective's progress.",
     )
 
-    def __init__(self, *args, owners, **kwargs):
+    def __init__(self, *args, owners, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
         self.fields["owner"].label_from_instance = lambda user: user.name
+        if editing:
+            self.fields["version"] = version_field()
 
     def clean(self):
         cleaned = super().clean()

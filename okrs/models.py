@@ -147,6 +147,9 @@ class Objective(models.Model):
     final_score = progress_field(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Goes up by one on every edit (optimistic locking)."
+    )
 
     objects = ObjectiveQuerySet.as_manager()
 
@@ -224,6 +227,9 @@ class KeyResult(models.Model):
     final_score = progress_field(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Goes up by one on every edit (optimistic locking)."
+    )
 
     objects = KeyResultQuerySet.as_manager()
 

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from okrs import progress as math
 from okrs import tasks
@@ -63,6 +64,46 @@ def _apply(instance, fields: dict, allowed: set[str]) -> set[str]:
     for name, value in fields.items():
         setattr(instance, name, value)
     return changed
+
+
+class StaleEditError(ValidationError):
+    """The row changed since the editor opened it: their save would overwrite someone.
+
+    Views show the message at the top of the form (HTTP 409), the API answers 409
+    with code ``conflict``. `current_version` is the row's version now.
+    """
+
+    def __init__(self, message: str, *, current_version: int):
+        super().__init__(message, code="conflict")
+        self.current_version = current_version
+
+
+def stale_edit_message(noun: str, *, changed_at=None, changed_by=None) -> str:
+    who = f"by {changed_by}" if changed_by else ""
+    when = (
+        f"at {date_format(timezone.localtime(changed_at), 'DATETIME_FORMAT')}" if changed_at else ""
+    )
+    detail = ", ".join(part for part in (who, when) if part)
+    return (
+        f"Someone else changed this {noun} since you opened it"
+        f"{f' ({detail})' if detail else ''}. "
+        "Reload to see their changes, then make yours again."
+    )
+
+
+def refuse_stale(instance, expected_version: int | None, noun: str, *, changed_by=None) -> None:
+    """Raise `StaleEditError` when `instance` (read under `select_for_update`) is not at
+    `expected_version`; otherwise bump its version in Python (saved by the caller)."""
+    if expected_version is not None and int(expected_version) != instance.version:
+        raise StaleEditError(
+            stale_edit_message(
+                noun,
+                changed_at=getattr(instance, "updated_at", None),
+                changed_by=changed_by,
+            ),
+            current_version=instance.version,
+        )
+    instance.version += 1
 
 
 def _refuse_if_closed(cycle: Cycle) -> None:
@@ -196,8 +237,13 @@ def objective_create(
 
 
 @transaction.atomic
-def objective_update(*, objective: Objective, **fields) -> Objective:
+def objective_update(
+    *, objective: Objective, expected_version: int | None = None, **fields
+) -> Objective:
+    """Edit an objective; with `expected_version`, refuse (`StaleEditError`) when someone
+    else saved it since that version was read."""
     objective = Objective.objects.select_for_update().select_related("cycle").get(pk=objective.pk)
+    refuse_stale(objective, expected_version, "objective")
     _refuse_if_closed(objective.cycle)
     changed = _apply(objective, fields, OBJECTIVE_FIELDS)
     if "parent" in changed:
@@ -277,12 +323,17 @@ def key_result_create(
 
 
 @transaction.atomic
-def key_result_update(*, key_result: KeyResult, **fields) -> KeyResult:
+def key_result_update(
+    *, key_result: KeyResult, expected_version: int | None = None, **fields
+) -> KeyResult:
+    """Edit a key result's definition; with `expected_version`, refuse (`StaleEditError`)
+    when someone else saved it since. Check-ins do not change the version."""
     key_result = (
         KeyResult.objects.select_for_update()
         .select_related("objective__cycle")
         .get(pk=key_result.pk)
     )
+    refuse_stale(key_result, expected_version, "key result")
     _refuse_if_closed(key_result.objective.cycle)
     for name in ("start_value", "target_value"):
         if name in fields:

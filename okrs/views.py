@@ -72,7 +72,7 @@ def _saved(request, portfolio, cycle, message: str, *, reload: bool = False):
     return redirect(_tree_url(portfolio, cycle))
 
 
-def _render_form(request, portfolio, context):
+def _render_form(request, portfolio, context, *, status=200):
     context = {
         **portfolio_page_context(request.user, portfolio, "okrs"),
         "cancel_url": _tree_url(portfolio, context.get("cycle")),
@@ -80,7 +80,13 @@ def _render_form(request, portfolio, context):
         **context,
     }
     template = f"{FORM_TEMPLATE}#dialog-form" if request.htmx else FORM_TEMPLATE
-    return _vary(render(request, template, context))
+    return _vary(render(request, template, context, status=status))
+
+
+def _conflict_status(request, stale: bool) -> int:
+    """409 for a refused stale edit, except for htmx: htmx does not swap 4xx answers,
+    so the dialog gets a 200 with the message at the top (see docs/concurrency.md)."""
+    return 409 if stale and not request.htmx else 200
 
 
 def _editable_products(user, portfolio):
@@ -301,6 +307,7 @@ def objective_edit(request, slug, pk):
         "kind": objective.kind,
         "weight": objective.weight,
         "rollup_children": objective.rollup_children,
+        "version": objective.version,
     }
     form = ObjectiveForm(
         request.POST or None,
@@ -310,10 +317,16 @@ def objective_edit(request, slug, pk):
         owners=portfolio_people(portfolio),
         editing=True,
     )
+    stale = False
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        expected_version = fields.pop("version", None)
         try:
-            objective = services.objective_update(objective=objective, **form.cleaned_data)
+            objective = services.objective_update(
+                objective=objective, expected_version=expected_version, **fields
+            )
         except ValidationError as error:
+            stale = isinstance(error, services.StaleEditError)
             add_service_errors(form, error)
         else:
             return _saved(request, portfolio, objective.cycle, f"“{objective.title}” saved.")
@@ -327,7 +340,9 @@ def objective_edit(request, slug, pk):
             "subtitle": objective.product.name if objective.product_id else "Portfolio objective",
             "action": reverse("objective_edit", args=[portfolio.slug, objective.pk]),
             "submit_label": "Save objective",
+            "stale": stale,
         },
+        status=_conflict_status(request, stale),
     )
 
 
@@ -382,11 +397,20 @@ def key_result_edit(request, slug, pk):
         )
     }
     initial["owner"] = key_result.owner_id
-    form = KeyResultForm(request.POST or None, initial=initial, owners=portfolio_people(portfolio))
+    initial["version"] = key_result.version
+    form = KeyResultForm(
+        request.POST or None, initial=initial, owners=portfolio_people(portfolio), editing=True
+    )
+    stale = False
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        expected_version = fields.pop("version", None)
         try:
-            key_result = services.key_result_update(key_result=key_result, **form.cleaned_data)
+            key_result = services.key_result_update(
+                key_result=key_result, expected_version=expected_version, **fields
+            )
         except ValidationError as error:
+            stale = isinstance(error, services.StaleEditError)
             add_service_errors(form, error)
         else:
             if request.htmx:
@@ -408,7 +432,9 @@ def key_result_edit(request, slug, pk):
             "action": reverse("key_result_edit", args=[portfolio.slug, key_result.pk]),
             "submit_label": "Save key result",
             "measure_form": True,
+            "stale": stale,
         },
+        status=_conflict_status(request, stale),
     )
 
 

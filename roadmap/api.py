@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import IdFilter, ViewSetMixin, require
+from config.api import IdFilter, ViewSetMixin, require, version_field
 from okrs.selectors import key_results_visible_to
 from portfolio.api import ScopedSerializer, members_visible_to
 from portfolio.selectors import products_visible_to
@@ -80,10 +80,11 @@ class RoadmapItemSerializer(ScopedSerializer):
             "position",
             "is_archived",
             "key_results",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["is_archived", "created_at", "updated_at"]
+        read_only_fields = ["is_archived", "version", "created_at", "updated_at"]
         validators = []
 
     def get_key_results(self, item) -> list[int]:
@@ -92,6 +93,7 @@ class RoadmapItemSerializer(ScopedSerializer):
 
 class RoadmapItemUpdateSerializer(RoadmapItemSerializer):
     position = serializers.IntegerField(read_only=True, help_text="Change it with /move/.")
+    version = version_field()
 
     class Meta(RoadmapItemSerializer.Meta):
         read_only_fields = [*RoadmapItemSerializer.Meta.read_only_fields, "product"]
@@ -147,8 +149,12 @@ class RoadmapItemViewSet(
 
     def perform_update(self, serializer):
         require(can_edit_item(self.request.user, serializer.instance))
+        data = dict(serializer.validated_data)
         item = services.roadmap_item_update(
-            item=serializer.instance, actor=self.request.user, **serializer.validated_data
+            item=serializer.instance,
+            actor=self.request.user,
+            expected_version=data.pop("version", None),
+            **data,
         )
         serializer.instance = self.get_queryset().get(pk=item.pk)
 

@@ -154,7 +154,9 @@ class RoadmapItemForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, products, members, key_results, can_align=True, **kwargs):
+    def __init__(
+        self, *args, products, members, key_results, can_align=True, editing=False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products
         self.fields["owner"].queryset = members
@@ -165,6 +167,11 @@ class RoadmapItemForm(forms.Form):
         )
         if not can_align:
             del self.fields["key_results"]
+        if editing:
+            # The version the dialog was opened at: a save from an older one is refused.
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, min_value=1
+            )
 
     def full_clean(self):
         super().full_clean()

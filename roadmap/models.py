@@ -65,6 +65,9 @@ class RoadmapItem(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Goes up by one on every edit (optimistic locking)."
+    )
 
     objects = RoadmapItemQuerySet.as_manager()
 

@@ -13,6 +13,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from okrs.models import KeyResult
+from okrs.services import StaleEditError, stale_edit_message
 from portfolio.models import Membership, Portfolio, Product
 from roadmap import sharing
 from roadmap.models import (
@@ -157,14 +158,49 @@ def _record_changes(item: RoadmapItem, before: dict, actor: User | None) -> None
     )
 
 
+def _refuse_stale_item(item: RoadmapItem, expected_version: int | None) -> int:
+    """Lock the row; raise `StaleEditError` when it is no longer at `expected_version`.
+
+    Returns the row's current version. The author of the last change is named when the
+    latest status/horizon change was the last save (the only edits we keep a log of).
+    """
+    version, updated_at = (
+        RoadmapItem.objects.select_for_update()
+        .filter(pk=item.pk)
+        .values_list("version", "updated_at")
+        .get()
+    )
+    if expected_version is None or int(expected_version) == version:
+        return version
+    last = item.changes.select_related("actor").order_by("-changed_at", "-id").first()
+    changed_by = None
+    if last and last.actor and abs((updated_at - last.changed_at).total_seconds()) < 2:
+        changed_by = last.actor.name
+    raise StaleEditError(
+        stale_edit_message("roadmap item", changed_at=updated_at, changed_by=changed_by),
+        current_version=version,
+    )
+
+
 @transaction.atomic
-def roadmap_item_update(*, item: RoadmapItem, actor: User | None = None, **fields) -> RoadmapItem:
-    """Change any of the item's details; a new horizon puts it at the end of that column."""
+def roadmap_item_update(
+    *,
+    item: RoadmapItem,
+    actor: User | None = None,
+    expected_version: int | None = None,
+    **fields,
+) -> RoadmapItem:
+    """Change any of the item's details; a new horizon puts it at the end of that column.
+
+    With `expected_version` (the version the editor opened), refuse with `StaleEditError`
+    when someone else saved the item since; every successful update bumps `version`.
+    """
     unknown = set(fields) - ITEM_FIELDS
     if unknown:
         raise TypeError(
             f"roadmap_item_update() got unexpected fields: {', '.join(sorted(unknown))}"
         )
+    current_version = _refuse_stale_item(item, expected_version)
     _refuse_archived_product(item.product)
     before = {"status": item.status, "horizon": item.horizon}
     changes_horizon = "horizon" in fields and fields["horizon"] != item.horizon
@@ -177,6 +213,7 @@ def roadmap_item_update(*, item: RoadmapItem, actor: User | None = None, **field
     except ValidationError:
         item.refresh_from_db(fields=[*fields, "position"])
         raise
+    item.version = current_version + 1
     item.save()
     _record_changes(item, before, actor)
     return item

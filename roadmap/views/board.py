@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from okrs.selectors import cycle_page_context
+from okrs.services import StaleEditError
 from portfolio.selectors import portfolio_for, portfolio_page_context
 from roadmap.board import board_context
 from roadmap.forms import (
@@ -123,6 +124,7 @@ def _item_form(request, portfolio, *, item=None, products=None, data=None, can_a
             "effort": item.effort,
             "description": item.description,
             "key_results": [a.key_result_id for a in item.alignments.all()],
+            "version": item.version,
         }
     else:
         initial = {"owner": request.user.pk, "horizon": request.GET.get("horizon", "next")}
@@ -138,6 +140,7 @@ def _item_form(request, portfolio, *, item=None, products=None, data=None, can_a
         members=_members(portfolio),
         key_results=cycle_key_results(cycle),
         can_align=can_align_,
+        editing=item is not None,
     )
     if item is not None:
         form.fields["product"].disabled = True
@@ -229,13 +232,20 @@ def roadmap_item_edit(request, slug, pk):
         data=request.POST if request.method == "POST" else None,
         can_align_=may_align,
     )
+    stale = False
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                roadmap_item_update(item=item, actor=request.user, **form.item_fields())
+                roadmap_item_update(
+                    item=item,
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version"),
+                    **form.item_fields(),
+                )
                 if may_align:
                     _save_alignments(request.user, item, form.cleaned_data["key_results"], current)
         except ValidationError as error:
+            stale = isinstance(error, StaleEditError)
             add_service_errors(form, error)
         else:
             return _saved(request, portfolio, item, "roadmapItemSaved")
@@ -246,8 +256,11 @@ def roadmap_item_edit(request, slug, pk):
         "cycle": cycle,
         "can_edit": can_edit,
         "alignments": current,
+        "stale": stale,
     }
-    return _dialog(request, context)
+    # htmx does not swap 4xx answers: the dialog gets a 200 with the message on top,
+    # a plain form post gets 409 (docs/concurrency.md).
+    return _dialog(request, context, status=409 if stale and not request.htmx else 200)
 
 
 @require_POST
