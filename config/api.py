@@ -18,6 +18,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portfolio.audit import record_api_actor
+
 NON_FIELD = "non_field_errors"
 
 
@@ -49,6 +51,33 @@ class BatchValidationError(exceptions.APIException):
             self.status_code = status_code
 
 
+class Conflict(exceptions.APIException):
+    """A stale edit (`okrs.services.StaleEditError`): someone else saved the row since the
+    client read `version`. Answered 409 with code `conflict` (docs/concurrency.md)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "Someone else changed this since you read it. Reload, then try again."
+
+    def __init__(self, detail=None, *, current_version: int | None = None):
+        super().__init__(detail, self.default_code)
+        self.current_version = current_version
+
+
+def version_field(**kwargs) -> serializers.IntegerField:
+    """`version` on PUT/PATCH: the version the client read; a stale one is a 409."""
+    return serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=(
+            "Goes up by one on every edit. Send back the version you read to refuse "
+            "overwriting someone else's change (409 `conflict`); leave it out to save anyway."
+        ),
+        **kwargs,
+    )
+
+
 def _flatten(detail) -> dict[str, list[str]] | list[str]:
     """DRF error details as plain strings, nested dicts kept (nested serializers)."""
     if isinstance(detail, dict):
@@ -77,7 +106,9 @@ def _first_message(fields: dict) -> str:
 
 def exception_handler(exc, context):
     """DRF's handler, with service `ValidationError`s as 400 and one error shape for all."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, DjangoValidationError) and getattr(exc, "code", None) == "conflict":
+        exc = Conflict(exc.messages[0], current_version=getattr(exc, "current_version", None))
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(messages_by_field(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -90,6 +121,10 @@ def exception_handler(exc, context):
     if isinstance(exc, BatchValidationError):
         code = getattr(exc.detail, "code", None) or exc.default_code
         error = {"code": code, "message": str(exc.detail), "items": exc.items}
+    elif isinstance(exc, Conflict):
+        error = {"code": "conflict", "message": str(exc.detail), "fields": {}}
+        if exc.current_version is not None:
+            error["current_version"] = exc.current_version
     elif isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         fields = {NON_FIELD: _flatten(detail)} if isinstance(detail, list) else _flatten(detail)
@@ -102,6 +137,15 @@ def exception_handler(exc, context):
         }
     response.data = {"error": error}
     return response
+
+
+def _is_versioned(operation, components: dict) -> bool:
+    """Whether a PUT/PATCH body takes `version` (optimistic concurrency)."""
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        name = media.get("schema", {}).get("$ref", "").split("/")[-1]
+        if "version" in components.get(name, {}).get("properties", {}):
+            return True
+    return False
 
 
 def add_error_responses(result, generator, request, public):
@@ -141,6 +185,15 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code, description in descriptions.items():
                 responses.setdefault(code, {"description": description, "content": reference})
+            if method in {"put", "patch"} and _is_versioned(operation, components):
+                responses.setdefault(
+                    "409",
+                    {
+                        "description": "Conflict: someone else changed it since the `version` "
+                        "you sent. Reload, then make your change again.",
+                        "content": reference,
+                    },
+                )
             if "throttle" in operation.get("description", "").lower():
                 responses.setdefault(
                     "429", {"description": "Too many attempts: wait.", "content": reference}
@@ -218,6 +271,11 @@ class BoundedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 class ViewSetMixin:
     """Retrieve by id, where an id that cannot exist is a plain 404."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # The audit trail's actor: token auth happens after AuditlogMiddleware has run.
+        record_api_actor(request.user)
 
     def get_object(self):
         lookup = self.lookup_url_kwarg or self.lookup_field

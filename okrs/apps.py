@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class OkrsConfig(AppConfig):
     name = "okrs"
     verbose_name = "OKRs"
+
+    def ready(self):
+        from okrs import audit
+
+        audit.register()

@@ -329,6 +329,8 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
+    # Several authentication backends are configured (django-axes first).
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RoadmapConfig(AppConfig):
     name = "roadmap"
     verbose_name = "Roadmap"
+
+    def ready(self):
+        from roadmap import audit
+
+        audit.register()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 
 from okrs.models import KeyResult
+from portfolio.permissions import is_director
 from roadmap.models import Alignment, Dependency, Horizon, ItemStatus, RoadmapItem
 from roadmap.permissions import can_edit_item
 
@@ -141,4 +142,11 @@ def board_context(items_queryset, *, user=None, public=False, **filters) -> dict
         "board_horizons": Horizon.choices,
         "board_end_of_column": END_OF_COLUMN,
         "board_filtered": any(filters.values()),
+        # The audit trail is for directors (roadmap/views/history.py checks it again).
+        "board_can_see_history": bool(
+            not public
+            and user is not None
+            and items
+            and is_director(user, items[0].product.portfolio_id)
+        ),
     }
