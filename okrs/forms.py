@@ -70,9 +70,9 @@ class CycleForm(forms.ModelForm):
         return cleaned
 
     def _post_clean(self):
-        # The services validate the model (unique name, constraints) and report back
-        # through `add_service_errors`; the form only checks what was typed.
-        pass
+        """Skip ModelForm's model validation: the services validate the model (unique
+        name, constraints) and report back through `add_service_errors`; the form only
+        checks what was typed."""
 
 
 class ObjectiveForm(forms.Form):

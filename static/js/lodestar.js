@@ -49,6 +49,38 @@
     opener = null;
   }, true);
 
+  // <button data-copy-target="id"> copies that element's value (an input) or text; where
+  // the Clipboard API is refused, the text is selected for Ctrl+C instead. A
+  // [data-copy-status] region, if any, says which happened.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) return;
+    var status = document.querySelector("[data-copy-status]");
+    var text = ("value" in source ? source.value : source.textContent).trim();
+    function say(message) { if (status) status.textContent = message; }
+    function select() {
+      if (typeof source.select === "function") {
+        source.select();
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+      }
+      say("Copying was blocked: press Ctrl+C (⌘C) to copy the selected text.");
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        button.textContent = button.getAttribute("data-copied-label") || "Copied";
+        say("Copied to your clipboard.");
+      }, select);
+    } else {
+      select();
+    }
+  });
+
   // <select data-autosubmit> submits its form on change (filters, cycle switcher).
   document.addEventListener("change", function (event) {
     var field = event.target.closest("[data-autosubmit]");

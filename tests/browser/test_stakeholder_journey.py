@@ -107,7 +107,7 @@ def test_director_creates_a_share_link_copies_and_revokes_it(page, live_server):
     assert re.search(r"/share/[\w-]{43,}/$", url)
 
     page.get_by_role("button", name="Copy link").click()
-    page.get_by_text("The link is on your clipboard.").wait_for()
+    page.get_by_text("Copied to your clipboard.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == url
     page.screenshot(path="/tmp/share-links.png", full_page=True)
 
