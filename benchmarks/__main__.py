@@ -1,6 +1,7 @@
 """`make bench`: measure Lodestar at small and large size (huge on request).
 
     python -m benchmarks [--sizes small,large] [--runs 15] [--no-load] [--no-worker]
+    python -m benchmarks --only "board,timeline"     # probe a few pages, print only
 
 Uses DATABASE_URL (PostgreSQL when it points there; otherwise a separate SQLite
 file, benchmarks/bench.sqlite3), builds the `scale-<size>` portfolios with
@@ -22,6 +23,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
     parser.add_argument("--no-worker", action="store_true", help="skip the Celery worker latency")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated parts of page names; measure those pages only and print "
+        "them without writing results (for profiling a fix)",
+    )
     options = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
@@ -43,7 +50,10 @@ def main() -> int:
             call_command("seed_scale", "--size", size)
         portfolio = Portfolio.objects.get(slug=slug)
         print(f"Measuring at {size} size…", flush=True)
-        measurements += pages.run(portfolio, size, runs=options.runs)
+        only = [part.strip() for part in options.only.split(",") if part.strip()]
+        measurements += pages.run(portfolio, size, runs=options.runs, only=only)
+        if only:
+            continue
         measurements += writes.run(portfolio, size, runs=options.runs)
         if not options.no_worker:
             latency = writes.worker_latency(portfolio, size)
@@ -51,7 +61,7 @@ def main() -> int:
                 worker_results.append(latency)
         if not options.no_load:
             load_results.append(load.run(portfolio, size))
-    path = report.write(measurements, load_results, worker_results)
+    path = None if options.only else report.write(measurements, load_results, worker_results)
     for m in measurements + worker_results:
         floor = f"{m.ratio}× floor" if m.ratio else ""
         print(
@@ -65,7 +75,8 @@ def main() -> int:
             f"check-ins {check_ins['per_second']}/s ({check_ins['errors']} errors), "
             f"peak worker {run['peak_worker_memory_mb']} MiB"
         )
-    print(f"Results: {path.relative_to(ROOT)}; table: docs/performance.md")
+    if path:
+        print(f"Results: {path.relative_to(ROOT)}; table: docs/performance.md")
     return 0
 
 

@@ -53,7 +53,7 @@ def scenarios(portfolio: Portfolio) -> list[tuple[str, str, str, str]]:
     return urls
 
 
-def run(portfolio: Portfolio, size: str, *, runs: int) -> list[Measurement]:
+def run(portfolio: Portfolio, size: str, *, runs: int, only: list[str] = ()) -> list[Measurement]:
     prefix = portfolio.slug.replace("-", "_")
     people = {
         "director": User.objects.get(username=f"{prefix}_director"),
@@ -61,6 +61,8 @@ def run(portfolio: Portfolio, size: str, *, runs: int) -> list[Measurement]:
     }
     results = []
     for name, url, who in scenarios(portfolio):
+        if only and not any(part.lower() in name.lower() for part in only):
+            continue
         client = Client(raise_request_exception=False)
         if who:
             client.force_login(people[who])
