@@ -217,10 +217,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
-# Longer than any countdown or retry backoff, so an unacknowledged task is not
-# redelivered while it is still legitimately waiting.
+# How long a task taken by a worker that then died waits before Redis hands it to
+# another worker. Longer than any countdown or retry backoff, so an unacknowledged
+# task is not redelivered while it is still legitimately waiting.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 60 * 60,
+    "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT", default=60 * 60),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }

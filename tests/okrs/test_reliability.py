@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -123,8 +124,7 @@ class TestConcurrentCheckIns:
         assert numbers(cycle) == incremental
 
 
-@pytest.fixture
-def celery_worker_process():
+def start_worker(**environment) -> subprocess.Popen:
     """A real `celery worker` in its own process, on Redis and the test database."""
     database = connection.settings_dict
     environment = {
@@ -135,9 +135,9 @@ def celery_worker_process():
             f"{database['PORT'] or 5432}/{database['NAME']}"
         ),
         "REDIS_URL": settings.REDIS_URL,
+        **environment,
     }
-    celery_app.control.purge()
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -159,16 +159,38 @@ def celery_worker_process():
         stderr=subprocess.STDOUT,
         text=True,
     )
-    yield process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.communicate()
 
 
+def forget_queued_tasks() -> None:
+    """An empty queue, and no task left unacknowledged by an earlier run's worker."""
+    celery_app.control.purge()
+    with celery_app.connection_for_write() as broker_connection:
+        client = broker_connection.default_channel.client
+        client.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture
+def celery_worker_process():
+    forget_queued_tasks()
+    process = start_worker()
+    yield process
+    stop_worker(process)
+
+
+# Tests that start workers share one xdist worker: two celery workers on the same
+# queue would take each other's tasks into the wrong test database.
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.xdist_group("celery-worker")
 @pytest.mark.django_db(transaction=True)
 class TestRealWorker:
     def test_rolls_up_a_check_in_end_to_end_and_tolerates_duplicates(
@@ -202,3 +224,87 @@ class TestRealWorker:
 
         rollup.recompute_cycle(cycle.pk)
         assert numbers(cycle) == expected
+
+
+def backends_waiting_for_a_lock() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.xdist_group("celery-worker")
+@pytest.mark.django_db(transaction=True)
+class TestWorkerKilledMidRollup:
+    def test_redelivery_leaves_the_numbers_of_a_full_recompute(
+        self, cycle, director, product, other_product
+    ):
+        build_portfolio_tree(cycle, [product, other_product], objectives_per_product=2)
+        key_result = KeyResult.objects.filter(objective__product=product).first()
+        rollup.recompute_cycle(cycle.pk)
+        before = numbers(cycle)
+        portfolio_before = before["portfolio"]
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '20s'")  # fail, never hang, if this test errs
+        forget_queued_tasks()
+        worker = start_worker()
+        try:
+            # Another session holds the product's progress row, so the roll-up stops
+            # there, after it has committed the key result and every objective above
+            # it: the worker then dies mid-roll-up, half of it written.
+            with psycopg.connect(**lock_connection_arguments()) as lock:
+                lock.execute(
+                    "SELECT id FROM okrs_productprogress WHERE cycle_id = %s AND product_id = %s "
+                    "FOR UPDATE",
+                    [cycle.pk, product.pk],
+                )
+                with broker(settings.REDIS_URL):
+                    builders.check_in(key_result, director, key_result.target_value)
+                wait_for(
+                    lambda: KeyResult.objects.get(pk=key_result.pk).progress == 1.0,
+                    message="the worker to start the roll-up",
+                )
+                wait_for(backends_waiting_for_a_lock, message="the roll-up to reach the product")
+                worker.kill()
+                worker.communicate(timeout=20)
+                # The killed worker's database session goes with its machine.
+                with connection.cursor() as cursor:
+                    for pid in backends_waiting_for_a_lock():
+                        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                lock.rollback()
+
+            half_done = numbers(cycle)
+            assert half_done["key_results"][key_result.pk] == 1.0
+            assert half_done["products"] == before["products"], "the product step never ran"
+            assert half_done["portfolio"] == portfolio_before, "nor did the portfolio step"
+
+            # A new worker takes the unacknowledged task once its visibility timeout
+            # passes, and finishes the roll-up from stored rows.
+            worker = start_worker(BROKER_VISIBILITY_TIMEOUT="2")
+            wait_for(
+                lambda: Cycle.objects.get(pk=cycle.pk).progress != portfolio_before,
+                timeout=60,
+                message="the redelivered roll-up to reach the portfolio",
+            )
+        finally:
+            stop_worker(worker)
+
+        redelivered = numbers(cycle)
+        rollup.recompute_cycle(cycle.pk)
+        assert numbers(cycle) == redelivered
+
+
+def lock_connection_arguments() -> dict:
+    database = connection.settings_dict
+    return {
+        "dbname": database["NAME"],
+        "user": database["USER"],
+        "host": database["HOST"] or "127.0.0.1",
+        "port": database["PORT"] or 5432,
+        "password": database["PASSWORD"] or None,
+        "autocommit": False,
+    }
