@@ -6,6 +6,11 @@ from okrs import views
 
 urlpatterns = [
     path("p/<slug:slug>/okrs/", views.okr_tree, name="okr_tree"),
+    path(
+        "p/<slug:slug>/okrs/objectives/<int:pk>/children/",
+        views.okr_tree_children,
+        name="okr_tree_children",
+    ),
     path("p/<slug:slug>/okrs/cycles/new/", views.cycle_create, name="cycle_create"),
     path("p/<slug:slug>/okrs/cycles/<int:pk>/edit/", views.cycle_edit, name="cycle_edit"),
     path("p/<slug:slug>/okrs/cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),

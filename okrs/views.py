@@ -28,12 +28,16 @@ from okrs.permissions import (
     can_manage_cycles,
 )
 from okrs.selectors import (
+    TREE_PAGE_SIZE,
+    TreeFilters,
     cycle_for,
     cycle_page_context,
     key_result_for,
     objective_for,
     objective_parent_choices,
-    okr_tree_nodes,
+    objective_path_ids,
+    okr_tree_branch,
+    okr_tree_roots,
     portfolio_people,
     products_in,
 )
@@ -49,16 +53,22 @@ def _vary(response):
     return response
 
 
-def _tree_url(portfolio, cycle=None) -> str:
+def _tree_url(portfolio, cycle=None, *, show=None) -> str:
+    """The tree, opened down to the objective `show` when given."""
     url = reverse("okr_tree", args=[portfolio.slug])
-    return f"{url}?{urlencode({'cycle': cycle.pk})}" if cycle else url
+    query = {"cycle": cycle.pk} if cycle else {}
+    if show is not None:
+        query["open"] = ",".join(map(str, objective_path_ids(show)))
+    return f"{url}?{urlencode(query)}" if query else url
 
 
-def _saved(request, portfolio, cycle, message: str, *, reload: bool = False):
+def _saved(request, portfolio, cycle, message: str, *, reload: bool = False, show=None):
     """After a successful POST: 204 + events with htmx, else a redirect to the tree.
 
     A change to a cycle (`reload`) changes the page frame too (the cycle switcher), so
-    htmx is told to load the tree of that cycle instead of refreshing one region.
+    htmx is told to load the tree of that cycle instead of refreshing one region. `show`
+    is the objective whose contents changed: the reloaded tree opens it (okrs.js adds it
+    to the objectives kept open).
     """
     if request.htmx:
         response = HttpResponse(status=204)
@@ -66,10 +76,11 @@ def _saved(request, portfolio, cycle, message: str, *, reload: bool = False):
             messages.success(request, message)
             response["HX-Redirect"] = _tree_url(portfolio, cycle)
         else:
-            response["HX-Trigger"] = json.dumps({"okrsChanged": None, "dialogClose": None})
+            changed = {"open": objective_path_ids(show)} if show is not None else None
+            response["HX-Trigger"] = json.dumps({"okrsChanged": changed, "dialogClose": None})
         return response
     messages.success(request, message)
-    return redirect(_tree_url(portfolio, cycle))
+    return redirect(_tree_url(portfolio, cycle, show=show))
 
 
 def _render_form(request, portfolio, context, *, status=200):
@@ -98,6 +109,11 @@ def _editable_products(user, portfolio):
 
 
 # The tree ------------------------------------------------------------------------
+#
+# The page lists the cycle's root objectives; an objective's contents (key results,
+# child objectives) load when it is expanded, from `okr_tree_children`. Without
+# JavaScript the expand toggle and "Show more" are links to full pages (the objective
+# on its own, or the next page of a level), so everything stays reachable.
 
 
 def _mark_editable(user, nodes) -> None:
@@ -107,41 +123,115 @@ def _mark_editable(user, nodes) -> None:
         _mark_editable(user, node.children)
 
 
+def _offset(request) -> int:
+    value = request.GET.get("offset", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _open_ids(request) -> list[int] | None:
+    """`?open=1,2,3`: the objectives to show expanded (sent by okrs.js when the tree
+    reloads itself, so a save keeps what was open). None when absent."""
+    value = request.GET.get("open")
+    if value is None:
+        return None
+    return [int(part) for part in value.split(",") if part.strip().isdigit()]
+
+
+def _tree_frame(request, portfolio, cycle) -> dict:
+    """What every tree response needs: the filters, the permissions, the links."""
+    filters = TreeFilterForm(
+        request.GET or None, products=products_in(portfolio), owners=portfolio_people(portfolio)
+    )
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    tree_filters = TreeFilters(
+        product_id=getattr(chosen.get("product"), "pk", None),
+        owner_id=getattr(chosen.get("owner"), "pk", None),
+        status=chosen.get("status") or None,
+    )
+    # The filters travel with every expand and "Show more" link.
+    query = {"cycle": cycle.pk} if cycle else {}
+    if chosen:
+        query.update(
+            (name, request.GET[name]) for name in ("product", "owner", "status") if chosen[name]
+        )
+    is_director = can_manage_cycles(request.user, portfolio)
+    can_plan = cycle is not None and not cycle.is_closed
+    return {
+        **portfolio_page_context(request.user, portfolio, "okrs"),
+        "filters": filters,
+        "tree_filters": tree_filters,
+        "filtered": tree_filters.active,
+        "tree_query": urlencode(query),
+        "expected": expected_progress(cycle) if cycle else None,
+        "can_manage_cycles": is_director,
+        "can_add_portfolio_objective": can_plan and is_director,
+        "can_add_product_objective": can_plan and bool(_editable_products(request.user, portfolio)),
+        "tree_url": reverse("okr_tree", args=[portfolio.slug]),
+        "page_size": TREE_PAGE_SIZE,
+    }
+
+
+def _wants_more_rows(request) -> bool:
+    """A "Show more" row (`id="okr-more-…"`) asks for the next rows of its list only."""
+    return bool(request.htmx) and (request.htmx.target or "").startswith("okr-more-")
+
+
 @require_GET
 def okr_tree(request, slug):
     portfolio = portfolio_for(request.user, slug)
     cycle_context = cycle_page_context(portfolio, request.GET.get("cycle"))
     cycle = cycle_context["cycle"]
-    products = products_in(portfolio)
-    filters = TreeFilterForm(
-        request.GET or None, products=products, owners=portfolio_people(portfolio)
-    )
-    chosen = filters.cleaned_data if filters.is_valid() else {}
-    nodes = []
+    frame = _tree_frame(request, portfolio, cycle)
+    level = None
     if cycle is not None:
-        nodes = okr_tree_nodes(
+        level = okr_tree_roots(
             cycle,
-            product_id=getattr(chosen.get("product"), "pk", None),
-            owner_id=getattr(chosen.get("owner"), "pk", None),
-            status=chosen.get("status") or None,
+            filters=frame["tree_filters"],
+            offset=_offset(request),
+            open_ids=_open_ids(request),
         )
-    is_director = can_manage_cycles(request.user, portfolio)
-    editable_products = _editable_products(request.user, portfolio)
-    can_plan = cycle is not None and not cycle.is_closed
-    _mark_editable(request.user, nodes)
+        _mark_editable(request.user, level.nodes)
+    context = {**frame, **cycle_context, "level": level}
+    if level is not None and _wants_more_rows(request):
+        template = "okrs/_objective_node.html#objective-rows"
+        context.update(nodes=level.nodes, remaining=level.remaining, next_offset=level.next_offset)
+    elif request.htmx:
+        template = "okrs/tree.html#okr-tree"
+    else:
+        template = "okrs/tree.html"
+    return _vary(render(request, template, context))
+
+
+@require_GET
+def okr_tree_children(request, slug, pk):
+    """An objective's contents: the region an expand toggle fills (htmx), the next page
+    of its child objectives ("Show more"), or, without htmx, a page showing that
+    objective open (what the toggle and "Show more" links lead to without JavaScript)."""
+    portfolio = portfolio_for(request.user, slug)
+    objective = objective_for(request.user, portfolio, pk)
+    cycle = objective.cycle
+    frame = _tree_frame(request, portfolio, cycle)
+    node = okr_tree_branch(objective, filters=frame["tree_filters"], offset=_offset(request))
+    _mark_editable(request.user, [node])
     context = {
-        **portfolio_page_context(request.user, portfolio, "okrs"),
-        **cycle_context,
-        "filters": filters,
-        "filtered": bool(chosen) and any(chosen.values()),
-        "nodes": nodes,
-        "expected": expected_progress(cycle) if cycle else None,
-        "can_manage_cycles": is_director,
-        "can_add_portfolio_objective": can_plan and is_director,
-        "can_add_product_objective": can_plan and bool(editable_products),
-        "tree_url": reverse("okr_tree", args=[portfolio.slug]),
+        **frame,
+        "cycle": cycle,
+        "node": node,
+        "focus": node,
+        "nodes": node.children,
+        "remaining": node.more_children,
+        "next_offset": node.next_offset,
+        "more_parent": objective,
     }
-    template = "okrs/tree.html#okr-tree" if request.htmx else "okrs/tree.html"
+    if _wants_more_rows(request):
+        template = "okrs/_objective_node.html#objective-rows"
+    elif request.htmx and request.htmx.target != "okr-tree":
+        template = "okrs/_objective_node.html#objective-children"
+    else:
+        context.update(cycle_page_context(portfolio, cycle.pk))
+        context["cycle"] = cycle
+        context["focus_parent"] = objective.parent if objective.parent_id else None
+        template = "okrs/tree.html#okr-tree" if request.htmx else "okrs/tree.html"
     return _vary(render(request, template, context))
 
 
@@ -275,7 +365,13 @@ def objective_create(request, slug):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _saved(request, portfolio, cycle, f"“{objective.title}” created.")
+            return _saved(
+                request,
+                portfolio,
+                cycle,
+                f"“{objective.title}” created.",
+                show=objective.parent,
+            )
     return _render_form(
         request,
         portfolio,
@@ -329,7 +425,9 @@ def objective_edit(request, slug, pk):
             stale = isinstance(error, services.StaleEditError)
             add_service_errors(form, error)
         else:
-            return _saved(request, portfolio, objective.cycle, f"“{objective.title}” saved.")
+            return _saved(
+                request, portfolio, objective.cycle, f"“{objective.title}” saved.", show=objective
+            )
     return _render_form(
         request,
         portfolio,
@@ -362,7 +460,13 @@ def key_result_create(request, slug, objective_pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _saved(request, portfolio, objective.cycle, f"“{key_result.title}” created.")
+            return _saved(
+                request,
+                portfolio,
+                objective.cycle,
+                f"“{key_result.title}” created.",
+                show=objective,
+            )
     return _render_form(
         request,
         portfolio,
@@ -420,7 +524,9 @@ def key_result_edit(request, slug, pk):
                 )
                 return response
             messages.success(request, f"“{key_result.title}” saved.")
-            return redirect(_tree_url(portfolio, key_result.objective.cycle))
+            return redirect(
+                _tree_url(portfolio, key_result.objective.cycle, show=key_result.objective)
+            )
     return _render_form(
         request,
         portfolio,

@@ -49,7 +49,8 @@ def test_director_reads_the_portfolio_and_adds_a_key_result(page, live_server):
     page.evaluate("window.__sameDocument = true")
 
     # Rows fold in place.
-    toggle = page.locator("[data-okr-toggle]").first
+    opened = page.locator('[data-okr-toggle][aria-expanded="true"]').first
+    toggle = page.locator(f"[aria-controls='{opened.get_attribute('aria-controls')}']")
     region = page.locator("#" + toggle.get_attribute("aria-controls"))
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "false"
@@ -70,6 +71,22 @@ def test_director_reads_the_portfolio_and_adds_a_key_result(page, live_server):
     page.wait_for_url(re.compile(r"product=(&|$)"))
     tree.locator(".okr-tag--product", has_text="Checkout").first.wait_for()
 
+    # A collapsed objective loads its contents when expanded.
+    controls = page.locator('#okr-tree [data-okr-toggle][aria-expanded="false"]').first
+    controls = controls.get_attribute("aria-controls")
+    collapsed = page.locator(f"[aria-controls='{controls}']")
+    lazy_region = page.locator(f"#{controls}")
+    assert lazy_region.is_hidden()
+    with page.expect_response(lambda r: "/children/" in r.url) as loaded:
+        collapsed.click()
+    assert loaded.value.status == 200
+    lazy_region.locator(".okr-row").first.wait_for()
+    assert collapsed.get_attribute("aria-expanded") == "true"
+    collapsed.click()  # folds again without asking the server
+    assert lazy_region.is_hidden()
+    collapsed.click()
+    assert lazy_region.is_visible()
+
     # A key result on the first portfolio objective, through the dialog.
     first_objective = tree.locator(".okr-node--depth-0").first
     title = first_objective.locator(".okr-row__name").first.inner_text()
@@ -89,6 +106,8 @@ def test_director_reads_the_portfolio_and_adds_a_key_result(page, live_server):
     dialog.get_by_role("button", name="Create key result").click()
     page.locator("dialog#dialog[open]").wait_for(state="detached")
     tree.get_by_text("Expansion revenue from upsells").wait_for()
+    # The tree reloaded itself and kept open what was open, lazily loaded rows included.
+    assert lazy_region.locator(".okr-row").first.is_visible()
     assert KeyResult.objects.get(title="Expansion revenue from upsells").target_value == 180
     assert page.evaluate("window.__sameDocument") is True
     page.screenshot(path="/tmp/director-okr-tree-after.png", full_page=True)

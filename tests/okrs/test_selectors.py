@@ -7,12 +7,17 @@ from django.utils import timezone
 from okrs.models import CycleState
 from okrs.permissions import can_check_in, can_edit_key_result
 from okrs.selectors import (
+    TREE_PAGE_SIZE,
+    TreeFilters,
     active_cycle,
     check_ins_visible_to,
     cycles_visible_to,
     key_results_visible_to,
+    objective_path_ids,
     objective_tree,
     objectives_visible_to,
+    okr_tree_branch,
+    okr_tree_roots,
 )
 from tests.okrs.factories import (
     CheckInFactory,
@@ -179,3 +184,91 @@ class TestObjectiveTree:
         ObjectiveFactory(cycle=CycleFactory(portfolio=portfolio))
 
         assert list(objective_tree(cycle)) == [mine]
+
+
+class TestOkrTreeRoots:
+    def build(self, cycle, product, owner, roots: int, children: int):
+        for index in range(roots):
+            root = ObjectiveFactory(cycle=cycle, owner=owner, position=index)
+            KeyResultFactory.create_batch(2, objective=root, owner=owner)
+            for _ in range(children):
+                child = ObjectiveFactory(
+                    cycle=cycle, product=product, parent=root, depth=1, owner=owner
+                )
+                KeyResultFactory(objective=child, owner=owner)
+
+    def test_rows_carry_counts_from_sql(self, cycle, product, owning_pm):
+        self.build(cycle, product, owning_pm, roots=1, children=3)
+
+        (root,) = okr_tree_roots(cycle, open_ids=[]).nodes
+
+        assert (root.child_count, root.key_result_count) == (3, 2)
+        assert not root.expanded
+
+    def test_first_roots_open_while_their_contents_fit(self, cycle, product, owning_pm):
+        # Each root holds 2 key results and 20 child objectives: 22 rows.
+        self.build(cycle, product, owning_pm, roots=4, children=20)
+
+        level = okr_tree_roots(cycle)
+
+        assert [node.expanded for node in level.nodes] == [True, True, False, False]
+        assert len(level.nodes[0].children) == 20
+        assert not any(child.expanded for child in level.nodes[0].children)
+
+    @pytest.mark.parametrize("roots", [2, 12])
+    def test_query_count_does_not_grow(
+        self, cycle, product, owning_pm, roots, django_assert_num_queries
+    ):
+        self.build(cycle, product, owning_pm, roots=roots, children=2)
+        open_ids = list(cycle.objectives.values_list("pk", flat=True))
+
+        # roots, their children, key results of the open ones.
+        with django_assert_num_queries(3):
+            okr_tree_roots(cycle, open_ids=open_ids)
+        # + all objectives and key results, light, for the filter.
+        with django_assert_num_queries(5):
+            okr_tree_roots(cycle, filters=TreeFilters(owner_id=owning_pm.pk))
+
+    def test_filters_keep_the_path_to_a_match(self, cycle, product, owning_pm, director):
+        root = ObjectiveFactory(cycle=cycle, owner=director)
+        child = ObjectiveFactory(cycle=cycle, product=product, parent=root, depth=1, owner=director)
+        mine = KeyResultFactory(objective=child, owner=owning_pm)
+        KeyResultFactory(objective=child, owner=director)
+        ObjectiveFactory(cycle=cycle, owner=director)  # nothing of owning_pm's under it
+
+        level = okr_tree_roots(cycle, filters=TreeFilters(owner_id=owning_pm.pk))
+
+        assert [node.objective for node in level.nodes] == [root]
+        (kept,) = level.nodes[0].children
+        assert [row.key_result for row in kept.key_results] == [mine]
+        # The child objective counts as a match through its key result.
+        assert (level.matching_objectives, level.matching_key_results) == (1, 1)
+
+
+class TestOkrTreeBranch:
+    def test_a_page_of_children_from_an_offset(self, cycle, product):
+        root = ObjectiveFactory(cycle=cycle)
+        children = [
+            ObjectiveFactory(cycle=cycle, product=product, parent=root, depth=1, position=i)
+            for i in range(TREE_PAGE_SIZE + 4)
+        ]
+        KeyResultFactory(objective=root)
+
+        first = okr_tree_branch(root)
+        rest = okr_tree_branch(root, offset=TREE_PAGE_SIZE)
+
+        assert [node.objective for node in first.children] == children[:TREE_PAGE_SIZE]
+        assert (first.more_children, first.next_offset, len(first.key_results)) == (
+            4,
+            TREE_PAGE_SIZE,
+            1,
+        )
+        assert [node.objective for node in rest.children] == children[TREE_PAGE_SIZE:]
+        assert (rest.more_children, rest.key_results) == (0, [])
+
+    def test_objective_path_ids_walks_up_to_the_root(self, cycle, product):
+        root = ObjectiveFactory(cycle=cycle)
+        child = ObjectiveFactory(cycle=cycle, product=product, parent=root, depth=1)
+        grandchild = ObjectiveFactory(cycle=cycle, product=product, parent=child, depth=2)
+
+        assert objective_path_ids(grandchild) == [grandchild.pk, child.pk, root.pk]

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from okrs.models import Cycle, CycleState, KeyResult, Objective
+from okrs.selectors import TREE_PAGE_SIZE
 from tests.okrs import builders
 from tests.okrs.factories import CheckInFactory, CycleFactory
 from tests.portfolio.factories import ProductFactory
@@ -37,14 +38,34 @@ def signed_in(client, user):
     return client
 
 
+def children_url(objective, query=""):
+    return reverse("okr_tree_children", args=["acme", objective.pk]) + query
+
+
+def expand(objective):
+    """Headers of the request an expand toggle makes (htmx, into the row's region)."""
+    return {**HTMX, "HTTP_HX_TARGET": f"okr-children-{objective.pk}"}
+
+
+def more(objective=None):
+    """Headers of the request a "Show more" row makes (htmx, replacing itself)."""
+    return {**HTMX, "HTTP_HX_TARGET": f"okr-more-{objective.pk if objective else 'roots'}"}
+
+
 class TestOkrTree:
     @pytest.mark.parametrize("role", MEMBERS)
     def test_every_member_reads_the_cascade(self, client, person, role, tree):
-        response = signed_in(client, person(role)).get(reverse("okr_tree", args=["acme"]))
+        signed_in(client, person(role))
+        response = client.get(reverse("okr_tree", args=["acme"]))
         html = response.content.decode()
         assert response.status_code == 200
         assert "Win the mid-market" in html
+        assert "Net revenue retention" in html  # a short tree opens its roots
         assert "Faster checkout" in html
+        assert "Checkout conversion" not in html  # deeper levels load on expand
+        children = client.get(children_url(tree["child"]), **expand(tree["child"]))
+        html = children.content.decode()
+        assert children.status_code == 200
         assert "Checkout conversion" in html
         assert "Priya Owner" in html
         assert "8/10" in html  # confidence of the checked-in key result
@@ -66,6 +87,7 @@ class TestOkrTree:
 
     def test_owning_pm_edits_only_their_products_objectives(self, client, owning_pm, tree):
         html = signed_in(client, owning_pm).get(reverse("okr_tree", args=["acme"])).content.decode()
+        html += client.get(children_url(tree["child"]), **expand(tree["child"])).content.decode()
         assert reverse("objective_edit", args=["acme", tree["child"].pk]) in html
         assert reverse("key_result_edit", args=["acme", tree["child_kr"].pk]) in html
         assert reverse("objective_edit", args=["acme", tree["top"].pk]) not in html
@@ -155,6 +177,167 @@ class TestOkrTree:
         small = count()
         grow(6)
         assert count() == small
+
+
+class TestLazyTree:
+    """Large trees render their roots and load an objective's contents on expand."""
+
+    def test_a_collapsed_row_says_what_is_under_it_and_links_to_it(self, client, director, tree):
+        html = signed_in(client, director).get(reverse("okr_tree", args=["acme"])).content.decode()
+        row = html.split(f'id="okr-node-{tree["child"].pk}"')[1].split("</li>")[0]
+        assert "1 key result" in row
+        assert 'aria-expanded="false"' in row
+        # A real href (the objective on its own page) for when JavaScript is off.
+        assert f'href="{children_url(tree["child"])}?cycle={tree["child"].cycle_id}"' in row
+
+    def test_expanding_returns_the_key_results_and_child_objectives(self, client, director, tree):
+        response = signed_in(client, director).get(children_url(tree["top"]), **expand(tree["top"]))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert html.lstrip().startswith('<ul class="okr-krs"')
+        assert "Net revenue retention" in html
+        assert "Faster checkout" in html
+        assert reverse("key_result_edit", args=["acme", tree["kr"].pk]) in html
+        assert "HX-Request" in response["Vary"]
+
+    def test_stakeholders_get_read_only_contents(self, client, stakeholder, tree):
+        html = (
+            signed_in(client, stakeholder)
+            .get(children_url(tree["top"]), **expand(tree["top"]))
+            .content.decode()
+        )
+        assert "Net revenue retention" in html
+        assert "/edit/" not in html
+        assert "+ Objective" not in html
+
+    def test_another_portfolios_member_gets_404(self, client, outsider, tree):
+        signed_in(client, outsider)
+        assert client.get(children_url(tree["top"]), **expand(tree["top"])).status_code == 404
+        assert client.get(children_url(tree["top"])).status_code == 404
+
+    def test_without_javascript_the_objective_opens_on_its_own_page(
+        self, client, contributor, tree
+    ):
+        html = signed_in(client, contributor).get(children_url(tree["child"])).content.decode()
+        assert "<html" in html
+        assert "Checkout conversion" in html
+        assert "All objectives" in html
+        assert children_url(tree["top"]) in html  # up to the objective it cascades from
+
+    def test_open_objectives_are_rendered_open(self, client, director, tree):
+        url = reverse("okr_tree", args=["acme"]) + f"?open={tree['top'].pk},{tree['child'].pk}"
+        html = signed_in(client, director).get(url, **HTMX).content.decode()
+        assert "Checkout conversion" in html
+        url = reverse("okr_tree", args=["acme"]) + "?open="
+        html = client.get(url, **HTMX).content.decode()
+        assert "Net revenue retention" not in html  # nothing open, as asked
+
+    def test_children_past_the_cap_are_counted_and_shown_on_demand(
+        self, client, director, cycle, product
+    ):
+        top = Objective.objects.create(cycle=cycle, title="Big objective")
+        for i in range(TREE_PAGE_SIZE + 3):
+            Objective.objects.create(
+                cycle=cycle, title=f"Child {i:03}", parent=top, product=product, depth=1
+            )
+        signed_in(client, director)
+        html = client.get(children_url(top), **expand(top)).content.decode()
+        assert html.count('class="okr-node ') == TREE_PAGE_SIZE
+        assert "Show 3 more objectives under Big objective" in html
+        assert "3 not shown" in html
+        next_url = children_url(top, f"?cycle={cycle.pk}&amp;offset={TREE_PAGE_SIZE}")
+        assert f'href="{next_url}"' in html
+        rest = client.get(children_url(top, f"?offset={TREE_PAGE_SIZE}"), **more(top))
+        html = rest.content.decode()
+        assert html.count('class="okr-node ') == 3
+        assert "Child 052" in html
+        assert "Child 049" not in html
+        assert "Show" not in html
+        # Without JavaScript the same link is a page with those objectives.
+        page = client.get(children_url(top, f"?offset={TREE_PAGE_SIZE}")).content.decode()
+        assert "<html" in page
+        assert "Child 052" in page
+        assert "Child 049" not in page
+
+    def test_roots_past_the_cap_are_counted_and_shown_on_demand(self, client, director, cycle):
+        for i in range(TREE_PAGE_SIZE + 2):
+            Objective.objects.create(cycle=cycle, title=f"Root {i:03}", position=i)
+        signed_in(client, director)
+        url = reverse("okr_tree", args=["acme"])
+        html = client.get(url).content.decode()
+        assert "Root 049" in html
+        assert "Root 050" not in html
+        assert "Show 2 more" in html
+        rest = client.get(url + f"?offset={TREE_PAGE_SIZE}", **more()).content.decode()
+        assert "Root 050" in rest
+        assert "Root 051" in rest
+        assert "Root 049" not in rest
+        assert "<section" not in rest  # just the rows
+        page = client.get(url + f"?offset={TREE_PAGE_SIZE}").content.decode()
+        assert f"Objectives 51–52 of {TREE_PAGE_SIZE + 2}" in page
+
+    def test_filters_apply_to_expanded_contents(
+        self, client, director, owning_pm, tree, cycle, other_product
+    ):
+        builders.objective(
+            cycle, "Unrelated search objective", product=other_product, parent=tree["top"]
+        )
+        signed_in(client, director)
+        html = client.get(
+            children_url(tree["top"], "?product=checkout"), **expand(tree["top"])
+        ).content.decode()
+        assert "Faster checkout" in html
+        assert "Unrelated search objective" not in html
+        assert "Net revenue retention" not in html  # outside the product
+        html = client.get(
+            children_url(tree["child"], f"?owner={director.username}"), **expand(tree["child"])
+        ).content.decode()
+        assert "Checkout conversion" not in html
+        assert "Nothing under Faster checkout matches these filters." in html
+
+    def test_a_filter_opens_the_paths_to_its_matches_and_counts_them(
+        self, client, director, owning_pm, tree
+    ):
+        url = reverse("okr_tree", args=["acme"]) + f"?owner={owning_pm.username}"
+        html = signed_in(client, director).get(url).content.decode()
+        # The child objective and its key result; the top one only leads to them.
+        assert "1 objective and 1 key result match." in html
+        assert "Checkout conversion" in html  # two levels down, opened for the match
+
+    def test_children_query_count_does_not_grow(self, client, director, cycle, product):
+        top = Objective.objects.create(cycle=cycle, title="Top")
+        signed_in(client, director)
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(children_url(top), **expand(top)).status_code == 200
+            return len(queries)
+
+        def grow(n):
+            for i in range(n):
+                child = Objective.objects.create(
+                    cycle=cycle, title=f"C {i}", parent=top, product=product, depth=1
+                )
+                KeyResult.objects.create(objective=top, title=f"KR {i}", target_value=10)
+                KeyResult.objects.create(objective=child, title=f"KR c{i}", target_value=10)
+
+        grow(1)
+        small = count()
+        grow(8)
+        assert count() == small
+
+    def test_saving_from_the_dialog_asks_the_tree_to_show_what_changed(
+        self, client, director, tree
+    ):
+        data = {"title": "ARR", "measure": "milestone", "weight": "1"}
+        url = reverse("key_result_create", args=["acme", tree["child"].pk])
+        response = signed_in(client, director).post(url, data, **HTMX)
+        trigger = json.loads(response["HX-Trigger"])
+        assert trigger["okrsChanged"] == {"open": [tree["child"].pk, tree["top"].pk]}
+        response = client.post(url, {**data, "title": "NPS"})
+        assert f"open={tree['child'].pk}%2C{tree['top'].pk}" in response["Location"]
+        html = client.get(response["Location"]).content.decode()
+        assert "NPS" in html
 
 
 class TestKeyResultDialog:
