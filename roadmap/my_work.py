@@ -1,9 +1,16 @@
 """“My work” (/me/): the key results a person should check in, most urgent first, and
-their open roadmap items. Reads stored progress only; nothing is recomputed here."""
+their open roadmap items. Reads stored progress only; nothing is recomputed here.
+
+The page renders what the week's round needs: the check-in forms of the key results
+that are due (the most urgent `OPEN_FORMS`), a "Check in" button that loads the form
+of any other (`?check_in=<pk>`), and the first `ITEMS_STEP` roadmap items with a
+"Show more" (`?items=50`).
+"""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.db.models import Count, Window
 from django.utils import timezone
 
 from okrs.charts import sparkline
@@ -18,6 +25,8 @@ from roadmap.selectors import check_in_values, key_results_to_check_in, my_roadm
 
 NEVER = date.min
 WEEK_DAYS = 6  # a weekly rhythm with a day of slack
+OPEN_FORMS = 10  # check-in forms rendered open; the other key results load theirs
+ITEMS_STEP = 25  # roadmap items shown at first, and added by each "Show more"
 
 
 number = metric
@@ -46,6 +55,10 @@ class KeyResultRow:
         last = self.key_result.last_checked_in_at
         return (last is not None, last.date() if last else NEVER, self.status.rank)
 
+    def is_due(self, week_ago: datetime) -> bool:
+        last = self.key_result.last_checked_in_at
+        return self.can_check_in and (last is None or last < week_ago)
+
 
 @dataclass
 class ObjectiveGroup:
@@ -55,12 +68,22 @@ class ObjectiveGroup:
     rows: list[KeyResultRow] = field(default_factory=list)
 
 
-def key_result_row(user, key_result, values, form=None) -> KeyResultRow:
-    cycle = key_result.objective.cycle
-    expected = expected_progress(cycle)
+def check_in_form(key_result, *, focus: bool = False) -> CheckInForm:
+    form = CheckInForm(key_result=key_result)
+    if focus:  # opened on request: htmx moves the focus to its first field
+        form.fields["value"].widget.attrs["autofocus"] = True
+    return form
+
+
+def key_result_row(
+    user, key_result, values, form=None, *, expected=None, open_form=True
+) -> KeyResultRow:
+    """One key result's row; with its check-in form when `open_form` (or `form` given)."""
+    if expected is None:
+        expected = expected_progress(key_result.objective.cycle)
     allowed = can_check_in(user, key_result)
-    if form is None and allowed:
-        form = CheckInForm(key_result=key_result)
+    if form is None and allowed and open_form:
+        form = check_in_form(key_result)
     return KeyResultRow(
         key_result=key_result,
         status=status_of(key_result.progress, expected, key_result.confidence),
@@ -71,8 +94,9 @@ def key_result_row(user, key_result, values, form=None) -> KeyResultRow:
     )
 
 
-def objective_group(objective: Objective) -> ObjectiveGroup:
-    expected = expected_progress(objective.cycle)
+def objective_group(objective: Objective, expected=None) -> ObjectiveGroup:
+    if expected is None:
+        expected = expected_progress(objective.cycle)
     return ObjectiveGroup(
         objective=objective,
         status=status_of(objective.progress, expected),
@@ -80,38 +104,67 @@ def objective_group(objective: Objective) -> ObjectiveGroup:
     )
 
 
-def my_work_context(user) -> dict:
+def shown_count(value: str | None, step: int = ITEMS_STEP) -> int:
+    """`?items=50` → 50: how many of my roadmap items the page lists (at least a step)."""
+    try:
+        return max(step, int(value or step))
+    except ValueError:
+        return step
+
+
+def item_rows(user, start: int, stop: int) -> dict:
+    """My open roadmap items `start` to `stop` (in the page's order), with how many there
+    are. One query: the count is a window over the same rows."""
+    items = list(my_roadmap_items(user).annotate(total=Window(Count("id")))[start:stop])
+    form = ItemQuickUpdateForm()  # unbound: only its choices are read, so one serves all rows
+    total = items[0].total if items else 0
+    return {
+        "item_rows": [
+            {"item": item, "can_edit": can_edit_item(user, item), "form": form} for item in items
+        ],
+        "item_count": total,
+        "items_shown": min(stop, total),
+        "items_more": min(ITEMS_STEP, max(total - stop, 0)),
+        "items_next": stop + ITEMS_STEP,
+    }
+
+
+def my_work_context(user, *, items: int = ITEMS_STEP, open_key_result: int | None = None) -> dict:
+    """The page. Forms are open for the `OPEN_FORMS` most urgent key results due this
+    week, and for `open_key_result` (the one whose "Check in" was followed)."""
     key_results = list(key_results_to_check_in(user))
     values = check_in_values(kr.pk for kr in key_results)
+    expected: dict[int, float] = {}
     groups: dict[int, ObjectiveGroup] = {}
     for key_result in key_results:
-        row = key_result_row(user, key_result, values.get(key_result.pk, []))
         objective = key_result.objective
+        if objective.cycle_id not in expected:
+            expected[objective.cycle_id] = expected_progress(objective.cycle)
+        row = key_result_row(
+            user,
+            key_result,
+            values.get(key_result.pk, []),
+            expected=expected[objective.cycle_id],
+            open_form=False,
+        )
         if objective.pk not in groups:
-            groups[objective.pk] = objective_group(objective)
+            groups[objective.pk] = objective_group(objective, expected[objective.cycle_id])
         groups[objective.pk].rows.append(row)
     for group in groups.values():
         group.rows.sort(key=lambda row: row.urgency)
     ordered = sorted(groups.values(), key=lambda group: group.rows[0].urgency)
-    items = list(my_roadmap_items(user))
-    item_rows = [
-        {"item": item, "can_edit": can_edit_item(user, item), "form": ItemQuickUpdateForm()}
-        for item in items
-    ]
+
     week_ago = timezone.now() - timedelta(days=WEEK_DAYS)
-    due = sum(
-        1
-        for group in ordered
-        for row in group.rows
-        if row.can_check_in
-        and (
-            row.key_result.last_checked_in_at is None
-            or row.key_result.last_checked_in_at < week_ago
-        )
-    )
+    due = [row for group in ordered for row in group.rows if row.is_due(week_ago)]
+    for row in due[:OPEN_FORMS]:
+        row.form = check_in_form(row.key_result)
+    for group in ordered:
+        for row in group.rows:
+            if row.key_result.pk == open_key_result and row.can_check_in and row.form is None:
+                row.form = check_in_form(row.key_result, focus=True)
     return {
         "groups": ordered,
-        "item_rows": item_rows,
-        "check_in_count": due,
+        **item_rows(user, 0, items),
+        "check_in_count": len(due),
         "key_result_count": len(key_results),
     }

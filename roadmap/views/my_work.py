@@ -10,7 +10,15 @@ from okrs.permissions import can_check_in
 from okrs.selectors import key_results_visible_to
 from okrs.services import check_in_create
 from roadmap.forms import CheckInForm, ItemQuickUpdateForm
-from roadmap.my_work import key_result_row, my_work_context, objective_group
+from roadmap.my_work import (
+    ITEMS_STEP,
+    check_in_form,
+    item_rows,
+    key_result_row,
+    my_work_context,
+    objective_group,
+    shown_count,
+)
 from roadmap.permissions import can_edit_item
 from roadmap.selectors import check_in_values, roadmap_items_visible_to
 from roadmap.services import roadmap_item_update
@@ -18,10 +26,36 @@ from roadmap.services import roadmap_item_update
 KEY_RESULT_RELATIONS = ("owner", "objective__cycle__portfolio", "objective__product__owner")
 
 
+def _pk(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
 @require_GET
 def my_work(request):
-    context = my_work_context(request.user)
-    return render(request, "roadmap/my_work.html", {**context, "tab": "me"})
+    """`?items=50` lists more roadmap items and `?check_in=<pk>` opens that key result's
+    check-in form; under htmx each answers with only the rows it adds or opens."""
+    shown = shown_count(request.GET.get("items"))
+    open_pk = _pk(request.GET.get("check_in"))
+    target = request.htmx.target if request.htmx else None
+    if target == "my-items-more":
+        context = item_rows(request.user, shown - ITEMS_STEP, shown)
+        response = render(request, "roadmap/my_work.html#item-rows", context)
+    elif open_pk is not None and target == f"kr-{open_pk}":
+        key_result = _key_result(request.user, open_pk)
+        if not can_check_in(request.user, key_result):
+            raise PermissionDenied
+        row = key_result_row(
+            request.user,
+            key_result,
+            check_in_values([key_result.pk]).get(key_result.pk, []),
+            form=check_in_form(key_result, focus=True),
+        )
+        response = render(request, "roadmap/my_work.html#kr-row", {"row": row})
+    else:
+        context = my_work_context(request.user, items=shown, open_key_result=open_pk)
+        response = render(request, "roadmap/my_work.html", {**context, "tab": "me"})
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 def _key_result(user, pk):

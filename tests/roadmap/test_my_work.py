@@ -264,3 +264,156 @@ class TestDueCount:
         with django_capture_on_commit_callbacks(execute=True):
             builders.check_in(tree["eli_kr"], owning_pm, 10)
         assert "up to date" in client.get(reverse("my_work")).content.decode()
+
+
+class TestMyItemsCap:
+    @pytest.fixture
+    def items(self, product, owning_pm):
+        return [
+            RoadmapItemFactory(
+                product=product, owner=owning_pm, title=f"Item {index:02d}", position=index
+            )
+            for index in range(30)
+        ]
+
+    def test_lists_the_first_25_with_the_count_and_show_more(self, client, owning_pm, items):
+        client.force_login(owning_pm)
+        html = client.get(reverse("my_work")).content.decode()
+        assert html.count('id="my-item-') == 25
+        assert "Item 24" in html
+        assert "Item 25" not in html
+        assert "Showing 25 of 30." in html
+        assert "Show 5 more" in html
+        assert 'href="/me/?items=50#my-items"' in html
+
+    def test_show_more_fragment_answers_the_next_rows(self, client, owning_pm, items):
+        client.force_login(owning_pm)
+        response = client.get(
+            reverse("my_work") + "?items=50", HTTP_HX_TARGET="my-items-more", **HTMX
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert html.count('id="my-item-') == 5
+        assert [f"Item {i}" in html for i in range(25, 30)] == [True] * 5
+        assert "Item 24" not in html
+        assert 'id="my-items-more"' not in html  # nothing left
+        assert 'name="status"' in html  # the quick controls come along
+
+    def test_without_javascript_the_link_lists_more(self, client, owning_pm, items):
+        client.force_login(owning_pm)
+        html = client.get(reverse("my_work") + "?items=50").content.decode()
+        assert html.count('id="my-item-') == 30
+        assert 'id="my-items-more"' not in html
+
+    def test_read_only_rows_in_the_fragment(self, client, director, items):
+        """The director owns none of these; the fragment lists only their own items."""
+        client.force_login(director)
+        response = client.get(
+            reverse("my_work") + "?items=50", HTTP_HX_TARGET="my-items-more", **HTMX
+        )
+        assert response.status_code == 200
+        assert 'id="my-item-' not in response.content.decode()
+
+    def test_queries_of_the_fragment_do_not_grow(self, client, owning_pm, product, items):
+        client.force_login(owning_pm)
+        url = reverse("my_work") + "?items=50"
+        with CaptureQueriesContext(connection) as small:
+            client.get(url, HTTP_HX_TARGET="my-items-more", **HTMX)
+        RoadmapItemFactory.create_batch(40, product=product, owner=owning_pm)
+        with CaptureQueriesContext(connection) as large:
+            client.get(url, HTTP_HX_TARGET="my-items-more", **HTMX)
+        assert len(large) == len(small)
+
+
+class TestCheckInFormsOnDemand:
+    @pytest.fixture
+    def many(self, cycle, product, owning_pm):
+        """12 key results never checked in (due) and 3 checked in yesterday."""
+        objective = Objective.objects.create(cycle=cycle, product=product, title="Many")
+        due = [
+            KeyResult.objects.create(
+                objective=objective, title=f"Due {i:02d}", target_value=100, owner=owning_pm
+            )
+            for i in range(12)
+        ]
+        fresh = [
+            KeyResult.objects.create(
+                objective=objective,
+                title=f"Fresh {i}",
+                target_value=100,
+                owner=owning_pm,
+                last_checked_in_at=timezone.now() - datetime.timedelta(days=1),
+            )
+            for i in range(3)
+        ]
+        return {"due": due, "fresh": fresh}
+
+    def test_forms_are_open_for_the_ten_most_urgent_due_key_results(self, client, owning_pm, many):
+        from roadmap.my_work import OPEN_FORMS
+
+        client.force_login(owning_pm)
+        html = client.get(reverse("my_work")).content.decode()
+        assert html.count('class="check-in-form"') == OPEN_FORMS == 10
+        assert "12 key results are due" in html
+        for kr in many["due"][10:] + many["fresh"]:
+            row = html.split(f'id="kr-{kr.pk}"')[1].split("</li>")[0]
+            assert 'class="check-in-form"' not in row
+            assert f'hx-get="/me/?check_in={kr.pk}"' in row
+            assert f'href="/me/?check_in={kr.pk}#kr-{kr.pk}"' in row
+
+    def test_check_in_button_loads_the_form_into_the_row(self, client, owning_pm, many):
+        kr = many["fresh"][0]
+        client.force_login(owning_pm)
+        response = client.get(
+            reverse("my_work") + f"?check_in={kr.pk}", HTTP_HX_TARGET=f"kr-{kr.pk}", **HTMX
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert html.lstrip().startswith(f'<li class="kr-row" id="kr-{kr.pk}"')
+        assert html.count('class="check-in-form"') == 1
+        assert f'action="/me/key-results/{kr.pk}/check-in/"' in html
+        assert "autofocus" in html
+        assert 'class="sparkline"' not in html  # no check-ins yet, as on the page
+
+    def test_without_javascript_the_link_opens_the_form_on_the_page(self, client, owning_pm, many):
+        kr = many["fresh"][1]
+        client.force_login(owning_pm)
+        html = client.get(reverse("my_work") + f"?check_in={kr.pk}").content.decode()
+        row = html.split(f'id="kr-{kr.pk}"')[1].split("</li>")[0]
+        assert 'class="check-in-form"' in row
+        assert html.count('class="check-in-form"') == 11
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("director", 200),
+            ("owning_pm", 200),
+            ("other_pm", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_only_those_who_may_check_in_get_the_form(self, client, person, many, role, status):
+        kr = many["fresh"][0]
+        client.force_login(person(role))
+        response = client.get(
+            reverse("my_work") + f"?check_in={kr.pk}", HTTP_HX_TARGET=f"kr-{kr.pk}", **HTMX
+        )
+        assert response.status_code == status
+
+    def test_no_form_and_no_button_where_the_person_may_not_check_in(
+        self, client, stakeholder, cycle
+    ):
+        """A stakeholder may own a key result but never checks in."""
+        objective = Objective.objects.create(cycle=cycle, title="Told about it")
+        kr = KeyResult.objects.create(
+            objective=objective, title="Watched metric", target_value=100, owner=stakeholder
+        )
+        client.force_login(stakeholder)
+        html = client.get(reverse("my_work")).content.decode()
+        row = html.split(f'id="kr-{kr.pk}"')[1].split("</li>")[0]
+        assert "Watched metric" in row
+        assert "check-in-form" not in row
+        assert "?check_in=" not in row
