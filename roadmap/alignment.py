@@ -13,8 +13,22 @@ portfolio); the lists behind a number are loaded only when someone opens it.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Expression,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+from django.template.defaultfilters import pluralize
 
 from okrs.models import Cycle, KeyResult, Objective
 from portfolio.models import Portfolio, Product
@@ -29,6 +43,9 @@ STATUS_ORDER = [
     ItemStatus.DROPPED,
 ]
 UNALIGNED_PREVIEW = 20
+# Product managers' groups the matrix renders at first, and how many more each "Show
+# more" adds: the totals always cover every group.
+MATRIX_GROUPS = 8
 
 
 def share(part: int, whole: int) -> float | None:
@@ -66,33 +83,73 @@ def root_objective_map(cycle: Cycle) -> tuple[list[Objective], dict[int, int]]:
     return columns, mapping
 
 
-def _root_expression(mapping: dict[int, int], objective_path: str):
-    """SQL `CASE` turning an objective id into its root portfolio objective id."""
+class IdIn(Expression):
+    """`<expression> IN (<ids>)` with the integer ids written into the SQL.
+
+    The matrix filters on a few thousand key result ids; Django's `__in` lookup prepares
+    every value in Python (tens of milliseconds per query at that size), this does not.
+    The ids are `int`s, so writing them into the SQL is safe. (As one array parameter,
+    PostgreSQL no longer hashes the list: slower.)
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, expression, ids):
+        super().__init__()
+        self.expression = expression
+        self.ids = sorted({int(i) for i in ids})
+
+    def get_source_expressions(self):
+        return [self.expression]
+
+    def set_source_expressions(self, exprs):
+        (self.expression,) = exprs
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.expression)
+        if not self.ids:
+            return "1 = 0", params
+        return f"{sql} IN ({', '.join(map(str, self.ids))})", params
+
+
+def root_case(mapping: dict[int, int], path: str):
+    """SQL `CASE` turning an objective (or key result) id into its root portfolio
+    objective id, given `{id: root id}`. PostgreSQL hashes each long `IN` list."""
     by_root: dict[int, list[int]] = defaultdict(list)
-    for objective_id, root_id in mapping.items():
-        by_root[root_id].append(objective_id)
+    for object_id, root_id in mapping.items():
+        by_root[root_id].append(object_id)
     if not by_root:
         return Value(None, output_field=IntegerField())
     return Case(
-        *(
-            When(**{f"{objective_path}__in": ids}, then=Value(root_id))
-            for root_id, ids in by_root.items()
-        ),
+        *(When(IdIn(F(path), ids), then=Value(root_id)) for root_id, ids in by_root.items()),
         default=Value(None),
         output_field=IntegerField(),
     )
 
 
+def aligned_item_ids(cycle: Cycle):
+    """Ids of the items aligned to a key result of the cycle, as a subquery.
+
+    Used as `pk__in` (hashed once by PostgreSQL) rather than a correlated `EXISTS`: the
+    correlated form re-runs the alignment → key result → objective join for every item
+    when the planner misjudges row counts, which made the page take seconds.
+    """
+    return Alignment.objects.filter(key_result__objective__cycle=cycle).values("item_id")
+
+
 def _aligned_in_cycle(cycle: Cycle):
-    return Exists(Alignment.objects.filter(item=OuterRef("pk"), key_result__objective__cycle=cycle))
+    return ExpressionWrapper(Q(pk__in=aligned_item_ids(cycle)), output_field=BooleanField())
 
 
-def _served_by_active_item():
-    return Exists(
-        Alignment.objects.filter(
-            key_result=OuterRef("pk"), item__status__in=ACTIVE_STATUSES, item__is_archived=False
-        )
-    )
+def _served_by_active_item(objective_ids: list[int]):
+    """Ids of the key results (of these objectives) that an active item serves, as a
+    subquery used with `pk__in` (see `aligned_item_ids`)."""
+    return Alignment.objects.filter(
+        key_result__objective_id__in=objective_ids,
+        item__status__in=ACTIVE_STATUSES,
+        item__is_archived=False,
+    ).values("key_result_id")
 
 
 def matrix_items(portfolio: Portfolio):
@@ -119,9 +176,10 @@ class Cell:
         for status, count in other.by_status.items():
             self.by_status[status] = self.by_status.get(status, 0) + count
 
-    @property
+    @cached_property
     def segments(self) -> list[dict]:
-        """Stacked-bar segments in status order, as SVG x/width in a 0–100 box."""
+        """Stacked-bar segments in status order, as SVG x/width in a 0–100 box (read once
+        the cell is complete: when rendering)."""
         total, x, result = self.total, 0.0, []
         for status in STATUS_ORDER:
             count = self.by_status.get(status, 0)
@@ -132,12 +190,24 @@ class Cell:
                         "status": status.value,
                         "label": status.label,
                         "count": count,
-                        "x": round(x, 3),
-                        "width": round(width, 3),
+                        "x": str(round(x, 3)),
+                        "width": str(round(width, 3)),
                     }
                 )
                 x += width
         return result
+
+    @property
+    def query(self) -> str:
+        """The cell's part of its link (after `?cycle=<id>&`)."""
+        return f"row={self.row}&objective={self.objective_id}"
+
+    @property
+    def label(self) -> str:
+        """What a screen reader hears on the cell's link."""
+        parts = [f"{self.total} item{pluralize(self.total)}"]
+        parts += [f"{s['count']} {s['label'].lower()}" for s in self.segments]
+        return ", ".join(parts) + ". Show them."
 
 
 @dataclass
@@ -186,6 +256,10 @@ class Matrix:
     aligned: int
     unaligned_preview: list[RoadmapItem]
     item_count: int
+    # Every product manager's group; `rows` are the first `shown` of them (the page renders
+    # a bounded number of rows; "Show more" asks for the next ones).
+    groups: list[Row] = field(default_factory=list)
+    shown: int = 0
 
     @property
     def score(self) -> float | None:
@@ -205,22 +279,68 @@ class Matrix:
     def key_results(self) -> int:
         return sum(column.key_results for column in self.columns)
 
-    @property
+    @cached_property
     def column_totals(self) -> list[Cell]:
         totals = [Cell(column.objective.pk) for column in self.columns]
-        for row in self.rows:
+        for row in self.groups:
             for total, cell in zip(totals, row.cells, strict=True):
                 total.add(cell)
         return totals
 
     @property
     def serving(self) -> int:
-        return sum(row.serving for row in self.rows)
+        return sum(row.serving for row in self.groups)
+
+    @property
+    def hidden_groups(self) -> int:
+        return len(self.groups) - len(self.rows)
+
+    @property
+    def next_shown(self) -> int:
+        """How many groups the "Show more" link asks for."""
+        return min(len(self.groups), len(self.rows) + MATRIX_GROUPS)
+
+    @property
+    def more_groups(self) -> int:
+        return self.next_shown - len(self.rows)
+
+    @property
+    def is_capped(self) -> bool:
+        return len(self.groups) > MATRIX_GROUPS
+
+    @property
+    def first_new_row(self) -> Row | None:
+        """The first group a "Show more" added (focus moves there), if any."""
+        return self.rows[-MATRIX_GROUPS] if len(self.rows) > MATRIX_GROUPS else None
 
 
-def alignment_matrix(portfolio: Portfolio, cycle: Cycle) -> Matrix:
-    """Every count of the matrix page, in five queries whatever the portfolio's size."""
+def key_result_roots(cycle: Cycle, mapping: dict[int, int]) -> tuple[dict[int, int], list[int]]:
+    """`{key_result_id: root portfolio objective id}` for the key results of every cascade,
+    and the ids of all the cycle's key results (one query).
+
+    The matrix's aggregates filter alignments on these ids rather than joining key
+    results and objectives for each of the portfolio's alignments: one pass over the
+    alignments, whatever the planner thinks of the joins.
+    """
+    roots, cycle_ids = {}, []
+    for key_result_id, objective_id in KeyResult.objects.in_cycle(cycle).values_list(
+        "id", "objective_id"
+    ):
+        cycle_ids.append(key_result_id)
+        if objective_id in mapping:
+            roots[key_result_id] = mapping[objective_id]
+    return roots, cycle_ids
+
+
+def alignment_matrix(portfolio: Portfolio, cycle: Cycle, *, shown: int = 0) -> Matrix:
+    """Every count of the matrix page, in a fixed number of queries (seven) whatever the
+    portfolio's size; each count is a `GROUP BY` over the portfolio's items or alignments.
+
+    Totals cover every product manager; `rows` hold the first `shown` groups (at least
+    `MATRIX_GROUPS`, rounded up to a multiple of it).
+    """
     objectives, mapping = root_objective_map(cycle)
+    kr_roots, cycle_key_results = key_result_roots(cycle, mapping)
     columns = [Column(objective=objective) for objective in objectives]
     index = {column.objective.pk: i for i, column in enumerate(columns)}
 
@@ -230,20 +350,22 @@ def alignment_matrix(portfolio: Portfolio, cycle: Cycle) -> Matrix:
         .select_related("owner")
         .order_by("name", "id")
     )
+    product_ids = [product.pk for product in products]
+    # Alignments of the matrix's items (not archived, in an active product of the portfolio).
+    alignments = Alignment.objects.filter(
+        item__product_id__in=product_ids, item__is_archived=False
+    ).order_by()
 
     # Cells: distinct items per (product, root objective, status).
     cells: dict[int, list[Cell]] = {
         p.pk: [Cell(column.objective.pk, f"product:{p.pk}") for column in columns] for p in products
     }
-    if mapping:
+    if kr_roots:
         served = (
-            Alignment.objects.filter(
-                item__in=matrix_items(portfolio), key_result__objective_id__in=list(mapping)
-            )
-            .annotate(root=_root_expression(mapping, "key_result__objective_id"))
+            alignments.filter(IdIn(F("key_result_id"), kr_roots))
+            .annotate(root=root_case(kr_roots, "key_result_id"))
             .values("item__product_id", "root", "item__status")
             .annotate(n=Count("item_id", distinct=True))
-            .order_by()
         )
         for row in served:
             product_cells = cells.get(row["item__product_id"])
@@ -252,35 +374,40 @@ def alignment_matrix(portfolio: Portfolio, cycle: Cycle) -> Matrix:
                 cell.by_status[row["item__status"]] = row["n"]
 
     # Row figures: active items, aligned in this cycle, serving a portfolio objective.
-    serves_root = Exists(
-        Alignment.objects.filter(item=OuterRef("pk"), key_result__objective_id__in=list(mapping))
-    )
+    def item_ids(key_result_ids):
+        return Alignment.objects.filter(IdIn(F("key_result_id"), key_result_ids)).values("item_id")
+
     totals = {
         row["product_id"]: row
-        for row in matrix_items(portfolio)
-        .alias(aligned=_aligned_in_cycle(cycle), serves=serves_root)
+        for row in RoadmapItem.objects.filter(product_id__in=product_ids, is_archived=False)
         .values("product_id")
         .annotate(
             active=Count("id", filter=Q(status__in=ACTIVE_STATUSES)),
-            aligned_active=Count("id", filter=Q(status__in=ACTIVE_STATUSES, aligned=True)),
-            serving=Count("id", filter=Q(serves=True)),
+            aligned_active=Count(
+                "id", filter=Q(status__in=ACTIVE_STATUSES, pk__in=item_ids(cycle_key_results))
+            ),
+            serving=Count("id", filter=Q(pk__in=item_ids(list(kr_roots)))),
         )
         .order_by()
     }
 
-    # Coverage: key results per root objective, and those an active item serves.
-    if mapping:
-        for row in (
-            KeyResult.objects.filter(objective_id__in=list(mapping))
-            .alias(covered=_served_by_active_item())
-            .annotate(root=_root_expression(mapping, "objective_id"))
-            .values("root")
-            .annotate(total=Count("id"), covered=Count("id", filter=Q(covered=True)))
+    # Coverage: key results per root objective, and those an active item serves (any
+    # item that is not archived, as in `uncovered_key_results`): the served key results'
+    # ids, counted per root here (cheaper than a `CASE` on each alignment).
+    for root_id in kr_roots.values():
+        columns[index[root_id]].key_results += 1
+    if kr_roots:
+        for key_result_id in (
+            Alignment.objects.filter(
+                IdIn(F("key_result_id"), kr_roots),
+                item__status__in=ACTIVE_STATUSES,
+                item__is_archived=False,
+            )
             .order_by()
+            .values_list("key_result_id", flat=True)
+            .distinct()
         ):
-            if row["root"] in index:
-                column = columns[index[row["root"]]]
-                column.key_results, column.covered = row["total"], row["covered"]
+            columns[index[kr_roots[key_result_id]]].covered += 1
 
     groups: dict[int | None, Row] = {}
     for product in products:
@@ -316,33 +443,44 @@ def alignment_matrix(portfolio: Portfolio, cycle: Cycle) -> Matrix:
         group.unaligned += product_row.unaligned
     rows = sorted(groups.values(), key=lambda row: (row.key == "0", row.label.lower()))
 
+    # The products (and their owners) are loaded already: no join for them.
     unaligned_preview = list(
-        unaligned_items(portfolio, cycle).select_related("product", "product__owner", "owner")[
-            :UNALIGNED_PREVIEW
-        ]
+        unaligned_items(portfolio, cycle, key_result_ids=cycle_key_results).only(
+            "id", "title", "status", "horizon", "product_id"
+        )[:UNALIGNED_PREVIEW]
     )
-    active = sum(row.active for row in rows)
+    by_id = {product.pk: product for product in products}
+    for item in unaligned_preview:
+        item.product = by_id[item.product_id]
+    shown = max(MATRIX_GROUPS, -(-shown // MATRIX_GROUPS) * MATRIX_GROUPS)
     return Matrix(
         cycle=cycle,
         columns=columns,
-        rows=rows,
-        active=active,
+        rows=rows[:shown],
+        active=sum(row.active for row in rows),
         aligned=sum(row.aligned for row in rows),
         unaligned_preview=unaligned_preview,
         item_count=sum(len(row.products) for row in rows),
+        groups=rows,
+        shown=shown,
     )
 
 
 # Lists behind the numbers ------------------------------------------------------------
 
 
-def unaligned_items(portfolio: Portfolio, cycle: Cycle):
-    """Active items aligned to no key result of the cycle, most urgent horizon first."""
+def unaligned_items(portfolio: Portfolio, cycle: Cycle, *, key_result_ids=None):
+    """Active items aligned to no key result of the cycle, most urgent horizon first
+    (`key_result_ids`: the cycle's key results, when the caller has them already)."""
+    aligned = (
+        aligned_item_ids(cycle)
+        if key_result_ids is None
+        else Alignment.objects.filter(IdIn(F("key_result_id"), key_result_ids)).values("item_id")
+    )
     return (
         matrix_items(portfolio)
         .active()
-        .alias(aligned=_aligned_in_cycle(cycle))
-        .filter(aligned=False)
+        .exclude(pk__in=aligned)
         .order_by("horizon", "product__name", "position", "id")
     )
 
@@ -383,13 +521,11 @@ def cell_items(
     """The items behind one cell, with their alignments in the cycle (three queries)."""
     items = scope_items(portfolio, product_id=product_id, owner_id=owner_id)
     if objective_id == UNALIGNED:
-        items = items.active().alias(aligned=_aligned_in_cycle(cycle)).filter(aligned=False)
+        items = items.active().exclude(pk__in=aligned_item_ids(cycle))
     else:
         cascade = [oid for oid, root in (mapping or {}).items() if root == int(objective_id)]
         items = items.filter(
-            Exists(
-                Alignment.objects.filter(item=OuterRef("pk"), key_result__objective_id__in=cascade)
-            )
+            pk__in=Alignment.objects.filter(key_result__objective_id__in=cascade).values("item_id")
         )
     return _with_alignments(items.order_by("product__name", "horizon", "position", "id"), cycle)
 
@@ -421,9 +557,15 @@ def uncovered_key_results(cycle: Cycle, *, root_id: int | None = None, mapping=N
     if root_id is not None:
         cascade = [oid for oid, root in (mapping or {}).items() if root == root_id]
         key_results = key_results.filter(objective_id__in=cascade)
+        served = _served_by_active_item(cascade)
+    else:
+        served = Alignment.objects.filter(
+            key_result__objective__cycle=cycle,
+            item__status__in=ACTIVE_STATUSES,
+            item__is_archived=False,
+        ).values("key_result_id")
     return (
-        key_results.alias(covered=_served_by_active_item())
-        .filter(covered=False)
+        key_results.exclude(pk__in=served)
         .select_related("objective", "objective__product")
         .order_by("objective__depth", "objective__position", "position", "id")
     )

@@ -2,11 +2,11 @@
 items to key results in place (DESIGN.md §1, §7)."""
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -83,8 +83,14 @@ def _scope_label(portfolio, scope: dict, kind: str) -> str:
     return portfolio.name
 
 
-def _matrix(user, portfolio, cycle) -> matrix_selectors.Matrix:
-    matrix = matrix_selectors.alignment_matrix(portfolio, cycle)
+def _shown_groups(query) -> int:
+    """`?groups=<n>`: how many product managers' rows the matrix renders."""
+    value = query.get("groups", "")
+    return min(int(value), 10_000) if value.isdigit() else 0
+
+
+def _matrix(user, portfolio, cycle, *, shown: int = 0) -> matrix_selectors.Matrix:
+    matrix = matrix_selectors.alignment_matrix(portfolio, cycle, shown=shown)
     for item in matrix.unaligned_preview:
         item.can_align = can_align(user, item)
     return matrix
@@ -95,14 +101,20 @@ def _matrix_url(portfolio, cycle) -> str:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def alignment_matrix(request, slug):
     portfolio = portfolio_for(request.user, slug)
     context = _page_context(request, portfolio)
     cycle = context["cycle"]
     if cycle is not None:
-        context["matrix"] = _matrix(request.user, portfolio, cycle)
-    template = f"{MATRIX}#matrix-body" if request.htmx and cycle else MATRIX
+        context["matrix"] = _matrix(
+            request.user, portfolio, cycle, shown=_shown_groups(request.GET)
+        )
+    template = MATRIX
+    if request.htmx and cycle:
+        # "Show more" swaps the matrix alone; the cycle switcher swaps the whole body.
+        matrix_only = request.htmx.target == "alignment-matrix"
+        template = "roadmap/_alignment_matrix.html" if matrix_only else f"{MATRIX}#matrix-body"
     return render(request, template, context)
 
 
@@ -183,7 +195,11 @@ def _picker_context(request, portfolio, item, cycle, form) -> dict:
 def _updates_response(request, portfolio, cycle, event: str, detail: dict) -> HttpResponse:
     """Every region the change touches, swapped out of band, and the event."""
     context = portfolio_page_context(request.user, portfolio, "alignment")
-    context.update(cycle=cycle, matrix=_matrix(request.user, portfolio, cycle), oob=True)
+    # Keep as many product managers' rows as the page shows (`?groups=` in its URL).
+    current = urlsplit(request.htmx.current_url_abs_path or "")
+    shown = _shown_groups(QueryDict(current.query))
+    matrix = _matrix(request.user, portfolio, cycle, shown=shown)
+    context.update(cycle=cycle, matrix=matrix, oob=True)
     response = render(request, "roadmap/alignment_updates.html", context)
     response["HX-Reswap"] = "none"
     response["HX-Trigger"] = json.dumps({event: detail, "dialogClose": True})

@@ -43,12 +43,35 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-review-step]");
     if (button) step(parseInt(button.getAttribute("data-review-step"), 10));
-    if (event.target.closest("[data-review-print]")) window.print();
+    var print = event.target.closest("[data-review-print]");
+    if (print) {
+      // Slides not loaded yet: open the review with every slide, which prints itself.
+      var url = print.getAttribute("data-review-print-url");
+      if (url && document.querySelector("[data-review-pending]")) window.location.href = url;
+      else window.print();
+    }
+  });
+
+  // A slide loads when it comes into view or gets focus (hx-trigger="revealed, focus");
+  // the loaded slide replaces it, so give it the focus back.
+  var refocus = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.matches("[data-review-pending]") && target === document.activeElement) {
+      refocus = target.id;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocus) return;
+    var slide = document.getElementById(refocus);
+    refocus = null;
+    if (slide) slide.focus({ preventScroll: true });
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-review-step], [data-review-print]").forEach(function (button) {
       button.hidden = false;
     });
+    if (document.querySelector("[data-review-autoprint]")) window.print();
   });
 })();

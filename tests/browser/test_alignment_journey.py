@@ -95,3 +95,25 @@ def test_director_aligns_an_unaligned_item_without_a_reload(page):
     activity = page.get_by_role("region", name="Recent activity")
     expect(activity).to_contain_text("aligned")
     expect(activity).to_contain_text(item.title)
+
+
+def test_director_shows_more_product_managers_in_place(page, monkeypatch):
+    """With one product manager per screenful, "Show more" adds the next one's rows
+    without a reload and moves the focus to them."""
+    monkeypatch.setattr("roadmap.alignment.MATRIX_GROUPS", 1)
+    call_command("seed_demo", verbosity=0)
+    sign_in_demo(page, "dana")
+    page.goto("/p/acme/alignment/")
+    page.evaluate("window.__noReload = 'still here'")
+    rows_before = page.locator(".matrix tbody.matrix__group").count()
+    assert rows_before == 1
+
+    page.get_by_test_id("matrix-show-more").click()
+
+    expect(page.locator(".matrix tbody.matrix__group")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"groups=2"))
+    focused = page.evaluate("document.activeElement.closest('tbody') !== null")
+    assert focused
+    assert page.evaluate("window.__noReload") == "still here"
+    page.screenshot(path="/tmp/alignment_show_more.png", full_page=True)
+    assert page.console_errors == []

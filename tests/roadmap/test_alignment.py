@@ -2,6 +2,7 @@
 and unaligning in place, explanations, permissions and query counts."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -501,3 +502,89 @@ class TestLongLists:
         html = client.get(f"{url}?cycle={cycle.pk}").content.decode()
         assert "<strong>67%</strong> = 4 aligned ÷ 6 active items" in html
         assert "Showing the first 1 of 6 items, unaligned first." in html
+
+
+class TestMatrixShowsAFewProductManagersAtATime:
+    """The matrix renders `MATRIX_GROUPS` product managers' rows; the Portfolio and Not
+    covered rows and the summary count everybody; "Show more" adds the next ones."""
+
+    @pytest.fixture(autouse=True)
+    def one_group(self, monkeypatch):
+        monkeypatch.setattr("roadmap.alignment.MATRIX_GROUPS", 1)
+
+    def test_first_group_then_a_link_to_the_next(
+        self, client, director, portfolio, cycle, okrs, items, product, other_product
+    ):
+        client.force_login(director)
+        html = client.get(matrix_url(portfolio)).content.decode()
+        # Groups by name: Marco Other (Search) first, Priya Owner (Checkout) hidden.
+        assert f'id="row-product-{other_product.pk}"' in html
+        assert f'id="row-product-{product.pk}"' not in html
+        assert "Showing 1 of 2 product managers" in html
+        assert "Show 1 more product manager<" in html
+        assert f"?cycle={cycle.pk}&amp;groups=2" in html
+        # Totals still cover the hidden group.
+        assert "4 of 6 active items aligned" in html
+        assert 'data-testid="unaligned-count">2<' in html
+
+    def test_show_more_renders_the_next_groups(
+        self, client, director, portfolio, cycle, okrs, items, product, other_product
+    ):
+        client.force_login(director)
+        response = client.get(f"{matrix_url(portfolio, cycle)}&groups=2")
+        html = response.content.decode()
+        assert f'id="row-product-{other_product.pk}"' in html
+        assert f'id="row-product-{product.pk}"' in html
+        assert "Showing 2 of 2 product managers" in html
+        assert 'data-testid="matrix-show-more"' not in html
+        # Focus moves to the first group the link added.
+        assert re.search(
+            r'<th scope="row"\s+tabindex="-1" autofocus>\s*<span class="matrix__pm">', html
+        )
+
+    def test_htmx_show_more_swaps_the_matrix_alone(
+        self, client, stakeholder, portfolio, cycle, okrs, items, product
+    ):
+        client.force_login(stakeholder)
+        response = client.get(
+            f"{matrix_url(portfolio, cycle)}&groups=2", HTTP_HX_TARGET="alignment-matrix", **HX
+        )
+        html = response.content.decode()
+        assert html.lstrip().startswith('<section id="alignment-matrix"')
+        assert f'id="row-product-{product.pk}"' in html
+        assert 'id="alignment-summary"' not in html
+        assert "HX-Target" in response["Vary"]
+
+    def test_aligning_keeps_the_groups_the_page_shows(
+        self, client, director, portfolio, cycle, okrs, items, product
+    ):
+        client.force_login(director)
+        url = reverse("item_align", args=[portfolio.slug, items["trust"].pk])
+        page = f"http://testserver{matrix_url(portfolio, cycle)}&groups=2"
+        response = client.post(
+            url,
+            {"cycle": cycle.pk, "key_result": okrs["arr"].pk},
+            HTTP_HX_CURRENT_URL=page,
+            **HX,
+        )
+        assert f'id="row-product-{product.pk}"' in response.content.decode()
+        response = client.post(
+            reverse("alignment_remove", args=[portfolio.slug, items["trust"].alignments.last().pk]),
+            **HX,
+        )
+        assert f'id="row-product-{product.pk}"' not in response.content.decode()
+
+    def test_outsider_gets_404(self, client, outsider, portfolio, cycle, items):
+        client.force_login(outsider)
+        response = client.get(
+            f"{matrix_url(portfolio, cycle)}&groups=2", HTTP_HX_TARGET="alignment-matrix", **HX
+        )
+        assert response.status_code == 404
+
+    def test_query_count_does_not_depend_on_groups_shown(
+        self, client, director, portfolio, cycle, okrs, items
+    ):
+        client.force_login(director)
+        first = count_queries(client, matrix_url(portfolio, cycle))
+        both = count_queries(client, f"{matrix_url(portfolio, cycle)}&groups=2")
+        assert first == both <= 15
