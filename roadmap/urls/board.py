@@ -17,6 +17,11 @@ urlpatterns = [
     path("p/<slug:slug>/roadmap/", board.roadmap_board, name="roadmap_board"),
     path("p/<slug:slug>/roadmap/timeline/", timeline.roadmap_timeline, name="roadmap_timeline"),
     path(
+        "p/<slug:slug>/roadmap/timeline/<slug:product_slug>/",
+        timeline.roadmap_timeline_lane,
+        name="roadmap_timeline_lane",
+    ),
+    path(
         "p/<slug:slug>/products/<slug:product_slug>/",
         board.product_roadmap,
         name="product_roadmap",
