@@ -8,7 +8,9 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from okrs.models import MAX_NOTE_LENGTH, Measure
 from okrs.services import clean_metric_value
@@ -222,6 +224,26 @@ class ItemQuickUpdateForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
+class QuickSelect(forms.Select):
+    """A `Select` that writes its options in Python instead of one template each: the
+    board's filters offer every objective and member of a portfolio (hundreds)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options
+        )
+
+
 class BoardFilterForm(forms.Form):
     """The board's GET filters; the URL is the shareable state."""
 
@@ -239,7 +261,7 @@ class BoardFilterForm(forms.Form):
         self.fields["owner"].label_from_instance = lambda user: user.name
         self.fields["objective"].queryset = objectives
         for field in self.fields.values():
-            field.widget.attrs["data-autosubmit"] = ""
+            field.widget = QuickSelect(attrs={"data-autosubmit": ""}, choices=field.choices)
 
     def filters(self) -> dict:
         """The filters for `board_context`, empty ones left out; none when invalid."""

@@ -23,7 +23,8 @@ from okrs.selectors import active_cycle
 from okrs.status import expected_progress, status_of
 from portfolio.models import Portfolio, Product
 from portfolio.permissions import is_director, is_owning_product_manager
-from roadmap.models import Horizon, ItemStatus, RoadmapItem, ShareLink
+from roadmap.board import board_context, requested_page
+from roadmap.models import ItemStatus, RoadmapItem, ShareLink
 
 TOKEN_BYTES = 32
 
@@ -116,8 +117,6 @@ def share_link_rows(user, portfolio: Portfolio) -> list[ShareLinkRow]:
 
 # The public page ---------------------------------------------------------------------
 
-BOARD_COLUMNS = [Horizon.NOW, Horizon.NEXT, Horizon.LATER]
-
 
 def shared_items(link: ShareLink) -> QuerySet[RoadmapItem]:
     """What a link shows of the roadmap: its scope's live, not-dropped items."""
@@ -167,7 +166,23 @@ class ObjectiveView:
     key_results: list[tuple[KeyResult, Status]]
 
 
-def shared_page_context(link: ShareLink) -> dict:
+def shared_board_context(link: ShareLink, query=None, *, horizons=None) -> dict:
+    """The public board of what the link shares, one page per column (`?column=&page=`
+    in `query`). Its links are relative to /share/<token>/: "more" pages of the page
+    itself, and their cards alone from /share/<token>/board/ (htmx)."""
+    requested = requested_page(query or {})
+    return board_context(
+        shared_items(link),
+        public=True,
+        pages=dict([requested]) if requested else None,
+        horizons=horizons,
+        path="",
+        fragment_path="board/",
+        query=query,
+    )
+
+
+def shared_page_context(link: ShareLink, query=None) -> dict:
     """Everything /share/<token>/ renders, in a fixed number of queries."""
     cycle = active_cycle(link.portfolio)
     items = shared_items(link)
@@ -178,25 +193,18 @@ def shared_page_context(link: ShareLink) -> dict:
         "cycle": cycle,
         "objectives": [],
         "products": [],
-        "shared_board": None,
         "shared_timeline": None,
+        **shared_board_context(link, query),
     }
-    # The board and timeline partials of the roadmap pages, in their public mode, once
-    # they exist; until then the share page draws its own read-only versions.
-    board = _reusable("roadmap.board", "board_context", "roadmap/_board.html")
-    if board is not None:
-        context["shared_board"] = render_to_string("roadmap/_board.html", board(items, public=True))
+    # The timeline partial of the roadmap pages, in its public mode, once it exists;
+    # until then the share page draws its own read-only version.
     timeline = _reusable("roadmap.timeline", "timeline_context", "roadmap/_timeline.html")
     if timeline is not None:
         context["shared_timeline"] = render_to_string(
             "roadmap/_timeline.html", timeline(items, cycle=cycle, public=True)
         )
-    if board is None or timeline is None:
+    if timeline is None:
         item_list = _own_list(items)
-        context["columns"] = [
-            (Horizon(h).label, [item for item in item_list if item.horizon == h])
-            for h in BOARD_COLUMNS
-        ]
         context["dated_items"] = sorted(
             (item for item in item_list if item.starts_on or item.ends_on),
             key=lambda item: (item.starts_on or item.ends_on, item.ends_on or item.starts_on),

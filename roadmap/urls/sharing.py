@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/review/", review.review, name="review"),
     path("share/<str:token>/", sharing.share_page, name="share_page"),
+    path("share/<str:token>/board/", sharing.share_board_cards, name="share_board_cards"),
 ]

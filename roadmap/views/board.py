@@ -1,10 +1,13 @@
 """The roadmap board (portfolio and product), the item dialog, moves, archiving and
 dependencies."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -13,7 +16,7 @@ from django_htmx.http import trigger_client_event
 from okrs.selectors import cycle_page_context
 from okrs.services import StaleEditError
 from portfolio.selectors import portfolio_for, portfolio_page_context
-from roadmap.board import board_context
+from roadmap.board import board_context, board_page_of, page_url, requested_page
 from roadmap.forms import (
     BoardFilterForm,
     DependencyForm,
@@ -64,27 +67,51 @@ def _vary(response):
     return response
 
 
-def _board_page(request, portfolio, product=None):
-    cycle_context = cycle_page_context(portfolio, request.GET.get("cycle"))
-    cycle = cycle_context["cycle"]
-    products = list(_products(portfolio))
+def _board_filters(query, portfolio, cycle, product=None):
+    """The filter form and the filters it gives (the product page keeps its product)."""
     filter_form = BoardFilterForm(
-        request.GET or None,
+        query or None,
         products=_products(portfolio),
         members=_members(portfolio),
         objectives=cycle_objectives(cycle),
     )
-    filters = filter_form.filters() if request.GET else {}
-    filters.pop("product", None) if product else None
+    filters = filter_form.filters() if query else {}
     if product is not None:
         filters["product"] = product
+    return filter_form, filters
+
+
+def _board_page(request, portfolio, product=None):
+    cycle_context = cycle_page_context(portfolio, request.GET.get("cycle"))
+    cycle = cycle_context["cycle"]
+    products = list(_products(portfolio))
+    filter_form, filters = _board_filters(request.GET, portfolio, cycle, product)
     creatable = [p for p in products if can_create_item(request.user, p)]
     if product is not None:
         creatable = [p for p in creatable if p.pk == product.pk]
+    requested = requested_page(request.GET)
+    # "Show more" in a column swaps its own button (id board-more-<horizon>) for the
+    # next cards; everything else that targets the board gets the whole board.
+    more = bool(
+        requested and _partial(request) and request.htmx.target == f"board-more-{requested[0]}"
+    )
+    board = board_context(
+        board_items(portfolio),
+        user=request.user,
+        pages=dict([requested]) if requested else None,
+        horizons=[requested[0]] if more else None,
+        path=request.path,
+        query=request.GET,
+        can_drag=bool(creatable),
+        **filters,
+    )
+    if more:
+        context = {**board, "portfolio": portfolio, "column": board["board_columns"][0]}
+        return _vary(render(request, "roadmap/_board.html#column-cards", context))
     context = {
         **portfolio_page_context(request.user, portfolio, "roadmap"),
         **cycle_context,
-        **board_context(board_items(portfolio), user=request.user, **filters),
+        **board,
         "product": product,
         "filter_form": filter_form,
         "can_create": bool(creatable),
@@ -141,6 +168,8 @@ def _item_form(request, portfolio, *, item=None, products=None, data=None, can_a
         key_results=cycle_key_results(cycle),
         can_align=can_align_,
         editing=item is not None,
+        # Its own ids: the board's filter form behind the dialog has a "status" too.
+        auto_id="item_%s",
     )
     if item is not None:
         form.fields["product"].disabled = True
@@ -303,7 +332,27 @@ def roadmap_item_move_view(request, slug, pk):
         trigger_client_event(response, "roadmapItemMoved", {"item": item.pk})
         return response
     board = _safe_next(request, f"/p/{portfolio.slug}/roadmap/")
-    return redirect(f"{board.split('#')[0]}#item-{item.pk}")
+    return redirect(f"{_page_showing(portfolio, item, board.split('#')[0])}#item-{item.pk}")
+
+
+def _page_showing(portfolio, item, board: str) -> str:
+    """The board URL `board` turned to the page of the column where the moved item now
+    shows (columns are paged: "Move to Later" may land it far down the column)."""
+    parts = urlsplit(board)
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return board
+    if match.url_name not in {"roadmap_board", "product_roadmap"}:
+        return board
+    product = None
+    if match.url_name == "product_roadmap":
+        product = roadmap_product_for(portfolio, match.kwargs["product_slug"])
+    query = QueryDict(parts.query, mutable=True)
+    cycle = cycle_page_context(portfolio, query.get("cycle"))["cycle"]
+    _, filters = _board_filters(query, portfolio, cycle, product)
+    page = board_page_of(board_items(portfolio), item, **filters)
+    return page_url(parts.path, query, item.horizon, page)
 
 
 # Dependencies -------------------------------------------------------------------------

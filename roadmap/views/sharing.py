@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portfolio.selectors import portfolio_for, portfolio_page_context
 from roadmap import services, sharing
+from roadmap.board import requested_page
 from roadmap.models import ShareLink
 from roadmap.permissions import can_manage_share_links
 
@@ -157,8 +158,32 @@ def share_page(request, token):
     if link is None:
         raise Http404("This link does not exist, has expired or was revoked.")
     services.share_link_record_view(link=link)
-    response = render(request, "roadmap/share.html", sharing.shared_page_context(link))
+    response = render(request, "roadmap/share.html", sharing.shared_page_context(link, request.GET))
+    return _public(response)
+
+
+def _public(response):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     add_never_cache_headers(response)
     return response
+
+
+@login_not_required
+@require_GET
+def share_board_cards(request, token):
+    """The next cards of one column of the shared board ("Show N more", htmx); without
+    htmx, the share page at that page. Not counted as a view of the link."""
+    link = sharing.share_link_for_token(token)
+    if link is None:
+        raise Http404("This link does not exist, has expired or was revoked.")
+    requested = requested_page(request.GET)
+    if requested is None:
+        raise Http404("Choose a column and a page.")
+    if not request.htmx:
+        return redirect(f"{reverse('share_page', args=[token])}?{request.GET.urlencode()}")
+    board = sharing.shared_board_context(link, request.GET, horizons=[requested[0]])
+    context = {**board, "column": board["board_columns"][0]}
+    response = render(request, "roadmap/_board.html#column-cards", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return _public(response)

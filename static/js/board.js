@@ -4,14 +4,27 @@
   "use strict";
 
   // The service orders cards per product and column: the position sent is the card's
-  // index among the cards of its own product in the column it was dropped in.
-  function positionAmongProduct(card) {
-    var position = 0;
-    var sibling = card.previousElementSibling;
+  // index among all the cards of its own product in the column it was dropped in. A
+  // column shows a page of cards (and filters may hide some), so the index comes from
+  // the neighbours' data-index (their place among all their product's cards), not from
+  // counting what is on screen.
+  function sameProductSibling(card, direction) {
+    var sibling = card[direction];
     while (sibling) {
-      if (sibling.dataset && sibling.dataset.product === card.dataset.product) position += 1;
-      sibling = sibling.previousElementSibling;
+      if (sibling.dataset && sibling.dataset.product === card.dataset.product) return sibling;
+      sibling = sibling[direction];
     }
+    return null;
+  }
+
+  function positionAmongProduct(card, horizon) {
+    var before = sameProductSibling(card, "previousElementSibling");
+    var after = sameProductSibling(card, "nextElementSibling");
+    var position = 0;
+    if (before) position = Number(before.dataset.index) + 1;
+    else if (after) position = Number(after.dataset.index);
+    // Within its own column the card leaves its old place first.
+    if (card.dataset.horizon === horizon && Number(card.dataset.index) < position) position -= 1;
     return position;
   }
 
@@ -25,7 +38,10 @@
       source: card,
       target: card,
       swap: "none",
-      values: { horizon: event.to.dataset.horizon, position: positionAmongProduct(card) },
+      values: {
+        horizon: event.to.dataset.horizon,
+        position: positionAmongProduct(card, event.to.dataset.horizon),
+      },
     });
   }
 
@@ -64,7 +80,22 @@
     }
   });
 
-  document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
+  // "Show N more" swaps its button for the next cards: move focus to the first of them,
+  // so a keyboard or screen-reader user carries on reading where the list grew.
+  function focusNewPage(elt) {
+    if (!elt.matches || !elt.matches(".board-card[data-page-start]")) return;
+    var target = elt.querySelector(".board-card__title a");
+    if (!target) {
+      elt.setAttribute("tabindex", "-1");
+      target = elt;
+    }
+    target.focus();
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    init(event.detail.elt);
+    focusNewPage(event.detail.elt);
+  });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   // After load, so that the browser's own scroll to the #item-N fragment is done.
   window.addEventListener("load", function () { window.setTimeout(focusMovedCard, 0); });

@@ -1,13 +1,17 @@
 """Priya, a product manager of the demo portfolio, does her weekly round."""
 
+import datetime
 import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from okrs.models import CheckIn, KeyResult
+from portfolio.models import Product
 from roadmap.models import RoadmapItem
+from roadmap.timeline import LANE_SIZE
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +29,13 @@ def priya(page, transactional_db):
     return page
 
 
+def open_check_in(row):
+    """The form is open on a key result that is due; on any other, "Check in" loads it."""
+    if not row.locator("form.check-in-form").count():
+        row.get_by_role("link", name="Check in").click()
+    expect(row.locator("form.check-in-form")).to_be_visible()
+
+
 def test_check_in_from_my_work_without_a_reload(priya):
     page = priya
     key_result = KeyResult.objects.get(title="Weekly active mobile users")
@@ -35,6 +46,8 @@ def test_check_in_from_my_work_without_a_reload(priya):
     row = page.locator(f"#kr-{key_result.pk}")
     old_progress = row.get_by_role("meter").first.get_attribute("aria-label")
 
+    open_check_in(row)
+    row = page.locator(f"#kr-{key_result.pk}")
     row.get_by_label("New value (users)").fill("19000")
     row.get_by_label("Confidence (0–10)").fill("8")
     row.get_by_label("Note").fill("Offline mode shipped to the pilot teams.")
@@ -56,6 +69,8 @@ def test_an_invalid_value_shows_an_inline_error_and_saves_nothing(priya):
     count = CheckIn.objects.filter(key_result=key_result).count()
     page.goto("/me/")
     row = page.locator(f"#kr-{key_result.pk}")
+    open_check_in(row)
+    row = page.locator(f"#kr-{key_result.pk}")
     row.get_by_label("New value (users)").fill("lots")
     row.get_by_role("button", name="Check in").click()
 
@@ -63,6 +78,28 @@ def test_an_invalid_value_shows_an_inline_error_and_saves_nothing(priya):
     expect(row.get_by_text("Enter a number, such as 42 or 3.5.")).to_be_visible()
     expect(row.get_by_label("New value (users)")).to_have_attribute("aria-invalid", "true")
     assert CheckIn.objects.filter(key_result=key_result).count() == count
+    assert page.console_errors == [], page.console_errors
+
+
+def test_a_key_result_checked_in_this_week_loads_its_form_on_demand(priya):
+    page = priya
+    key_result = KeyResult.objects.get(title="Weekly active mobile users")
+    KeyResult.objects.filter(owner__username="priya").update(last_checked_in_at=timezone.now())
+    page.goto("/me/")
+    expect(page.get_by_text("Every key result you check in is up to date")).to_be_visible()
+    assert page.locator("form.check-in-form").count() == 0  # nothing due: no form rendered
+    page.evaluate("window.__stillHere = true")
+    row = page.locator(f"#kr-{key_result.pk}")
+    row.get_by_role("link", name="Check in").click()
+
+    row = page.locator(f"#kr-{key_result.pk}")
+    expect(row.get_by_label("New value (users)")).to_be_focused()
+    page.screenshot(path=f"{SHOTS}/pm_my_work_open_form.png", full_page=True)
+    page.keyboard.type("18500")
+    row.get_by_role("button", name="Check in").click()
+    expect(row.get_by_text("Check-in saved.")).to_be_visible()
+    assert page.evaluate("window.__stillHere") is True
+    assert CheckIn.objects.filter(key_result=key_result, value=18500).exists()
     assert page.console_errors == [], page.console_errors
 
 
@@ -116,10 +153,43 @@ def test_move_a_card_with_the_keyboard(priya):
     assert RoadmapItem.objects.get(pk=item.pk).horizon == "later"
 
 
+def test_open_a_timeline_lane_and_show_more_of_its_bars(priya):
+    """Past the first products, lanes are closed: "Show items" loads a lane in place,
+    "Show N more" adds the next bars, and keyboard focus follows what was loaded."""
+    page = priya
+    products = Product.objects.filter(portfolio__slug="acme", is_archived=False)
+    first, second = products.order_by("name")[:2]
+    start = timezone.localdate()
+    for index in range(LANE_SIZE + 3):
+        RoadmapItem.objects.create(
+            product=first,
+            title=f"Lane work {index:02}",
+            starts_on=start + datetime.timedelta(days=index),
+            ends_on=start + datetime.timedelta(days=index + 4),
+        )
+    page.goto("/p/acme/roadmap/timeline/")
+    second_lane = page.locator(f"#timeline-lane-{second.slug}")
+    first_lane = page.locator(f"#timeline-lane-{first.slug}")
+    drawn = first_lane.locator(".timeline__bar").count()
+    assert second_lane.locator(".timeline__bar").count() == 0
+
+    second_lane.get_by_role("link", name=f"Show items of {second.name}").click()
+    expect(second_lane.locator(".timeline-lane__title")).to_be_focused()
+    assert second_lane.locator(".timeline__bar").count() > 0
+
+    more = first_lane.get_by_role("link", name=re.compile(r"^Show \d+ more"))
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(first_lane.locator(".timeline-chunk").nth(1)).to_be_focused()
+    assert first_lane.locator(".timeline__bar").count() > drawn
+    page.screenshot(path=f"{SHOTS}/pm_timeline_lanes.png", full_page=True)
+    assert page.console_errors == [], page.console_errors
+
+
 def test_screenshots_of_the_timeline_and_key_result_page(priya):
     page = priya
     page.goto("/p/acme/roadmap/timeline/")
-    expect(page.get_by_role("heading", name="Not scheduled")).to_be_visible()
+    expect(page.get_by_role("heading", name="Not scheduled").first).to_be_visible()
     page.screenshot(path=f"{SHOTS}/pm_timeline.png", full_page=True)
     key_result = KeyResult.objects.get(title="Checkout conversion rate")
     page.goto(f"/p/acme/key-results/{key_result.pk}/")
@@ -148,4 +218,27 @@ def test_the_item_dialog_refuses_a_dependency_cycle_inline(priya):
     assert not item.blocked_by_links.exists()
     dialog.get_by_role("link", name="Cancel").click()
     expect(dialog).to_be_hidden()
+    assert page.console_errors == [], page.console_errors
+
+
+def test_show_more_cards_in_a_column_without_a_reload(priya, monkeypatch):
+    monkeypatch.setattr("roadmap.board.CARDS_PER_PAGE", 1)
+    page = priya
+    page.goto("/p/acme/products/checkout/")
+    page.evaluate("window.__stillHere = true")
+    now = _column(page, "now")
+    expect(now.locator(".board-card")).to_have_count(1)
+    more = now.get_by_role("link", name="Show 1 more in Now")
+    second = RoadmapItem.objects.filter(
+        product__slug="checkout", horizon="now", is_archived=False
+    ).order_by("position", "id")[1]
+
+    more.click()
+
+    card = now.locator(f"#item-{second.pk}")
+    expect(card).to_be_visible()
+    expect(card.get_by_role("link", name=second.title)).to_be_focused()
+    expect(now.locator(".board-card")).to_have_count(2)
+    assert page.evaluate("window.__stillHere") is True  # no reload
+    page.screenshot(path=f"{SHOTS}/pm_board_more.png", full_page=True)
     assert page.console_errors == [], page.console_errors

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from portfolio.models import Portfolio
 from roadmap import services
@@ -92,6 +93,30 @@ def test_stakeholder_reads_without_editing_and_a_share_link_works_until_revoked(
     services.share_link_revoke(link=link)
     response = page.goto(f"/share/{token}/")
     assert response.status == 404
+
+
+def test_a_share_link_holder_loads_more_cards_of_a_column(page, live_server, monkeypatch):
+    monkeypatch.setattr("roadmap.board.CARDS_PER_PAGE", 1)
+    call_command("seed_demo")
+    portfolio = Portfolio.objects.get(slug="acme")
+    _, token = services.share_link_create(
+        portfolio=portfolio, created_by=User.objects.get(username="dana"), label="Board"
+    )
+    second = (
+        RoadmapItem.objects.filter(product__portfolio=portfolio, horizon="now", is_archived=False)
+        .exclude(status="dropped")
+        .order_by("position", "product__name", "id")[1]
+    )
+    page.goto(f"/share/{token}/")
+    page.evaluate("window.__stillHere = true")
+    column = page.locator('ol.board__cards[data-horizon="now"]')
+    column.get_by_role("link", name="Show 1 more in Now").click()
+
+    expect(column.locator(f"#item-{second.pk}")).to_be_visible()
+    expect(column.locator(".board-card")).to_have_count(2)
+    assert page.evaluate("window.__stillHere") is True  # loaded in place
+    assert page.locator("a[href^='/p/'], a[href^='/accounts/'], a[href='/']").count() == 0
+    assert page.console_errors == []
 
 
 def test_director_creates_a_share_link_copies_and_revokes_it(page, live_server):

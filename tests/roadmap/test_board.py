@@ -183,6 +183,174 @@ class TestBoardPage:
         assert len(large) == len(small)
 
 
+def more_request(column, **params):
+    """What htmx sends for a column's "Show N more" button."""
+    return {"column": column, **params}, {**HTMX, "HTTP_HX_TARGET": f"board-more-{column}"}
+
+
+class TestColumnPages:
+    """Each column shows a page of cards; the rest stays one click (or link) away."""
+
+    @pytest.fixture(autouse=True)
+    def two_per_page(self, monkeypatch):
+        monkeypatch.setattr("roadmap.board.CARDS_PER_PAGE", 2)
+
+    @pytest.fixture
+    def now_cards(self, product, owning_pm):
+        return [
+            RoadmapItemFactory(
+                product=product,
+                title=f"Now card {index}",
+                horizon=Horizon.NOW,
+                position=index,
+                owner=owning_pm,
+                status=ItemStatus.IDEA if index % 2 else ItemStatus.PLANNED,
+            )
+            for index in range(5)
+        ]
+
+    def test_caps_a_column_and_says_how_many_are_not_shown(self, client, director, now_cards):
+        client.force_login(director)
+        html = client.get(board_url()).content.decode()
+        assert "Now card 0" in html
+        assert "Now card 1" in html
+        assert "Now card 2" not in html
+        assert 'aria-label="5 items">5</span>' in html  # the column's whole count
+        assert "Show 2 more<" in html
+        assert "3 of 5 not shown" in html
+        assert 'href="/p/acme/roadmap/?column=now&amp;page=2"' in html
+        assert html.count('class="board__more"') == 1  # Next and Later fit
+
+    def test_show_more_returns_the_next_cards_and_a_new_button(self, client, director, now_cards):
+        client.force_login(director)
+        params, headers = more_request("now", page=2)
+        response = client.get(board_url(), params, **headers)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert 'id="board"' not in html
+        assert html.lstrip().startswith('<li class="board-card"')
+        assert [t for t in (f"Now card {i}" for i in range(5)) if t in html] == [
+            "Now card 2",
+            "Now card 3",
+        ]
+        assert "column=now&amp;page=3" in html
+        assert "1 of 5 not shown" in html
+        assert "HX-Request" in response["Vary"]
+
+    def test_the_last_page_has_no_button(self, client, director, now_cards):
+        client.force_login(director)
+        params, headers = more_request("now", page=3)
+        html = client.get(board_url(), params, **headers).content.decode()
+        assert "Now card 4" in html
+        assert "board__more" not in html
+
+    def test_filters_apply_to_counts_and_to_every_page(self, client, director, now_cards):
+        client.force_login(director)
+        html = client.get(board_url(), {"status": "planned"}).content.decode()
+        assert 'aria-label="3 items">3</span>' in html  # cards 0, 2 and 4
+        assert "status=planned&amp;column=now&amp;page=2" in html
+        params, headers = more_request("now", page=2, status="planned")
+        more = client.get(board_url(), params, **headers).content.decode()
+        assert "Now card 4" in more
+        assert "Now card 1" not in more
+        assert "Now card 3" not in more
+
+    def test_without_javascript_the_link_shows_that_page_of_the_column(
+        self, client, director, now_cards, product
+    ):
+        later = RoadmapItemFactory(product=product, title="Later card", horizon=Horizon.LATER)
+        client.force_login(director)
+        response = client.get(board_url(), {"column": "now", "page": 2})
+        html = response.content.decode()
+        assert "<html" in html
+        assert "Now card 2" in html
+        assert "Now card 3" in html
+        assert "Now card 0" not in html
+        assert later.title in html  # the other columns stay on their first page
+        assert "Show the previous 2" in html
+        assert 'href="/p/acme/roadmap/"' in html
+        assert "cards 3–4 of 5" in html
+
+    def test_product_roadmap_uses_the_same_cap(self, client, owning_pm, now_cards, product):
+        client.force_login(owning_pm)
+        html = client.get(board_url(product)).content.decode()
+        assert html.count('class="board-card"') == 2
+        assert "/p/acme/products/checkout/?column=now&amp;page=2" in html
+
+    def test_moves_count_every_card_of_the_product_in_the_column(
+        self, client, owning_pm, now_cards
+    ):
+        """Move up / down and drag send a place among all the product's cards, even when
+        a filter or the cap hides some of them."""
+        client.force_login(owning_pm)
+        filtered = client.get(board_url(), {"status": "idea"}).content.decode()
+        # Cards 1 and 3 are ideas: their places are 1 and 3, not 0 and 1.
+        card = filtered[filtered.index(f'id="item-{now_cards[1].pk}"') :]
+        assert 'data-index="1"' in card[:400]
+        assert 'name="position" value="0"' in card  # Move up
+        assert 'name="position" value="2"' in card  # Move down
+        params, headers = more_request("now", page=2)
+        second = client.get(board_url(), params, **headers).content.decode()
+        card = second[second.index(f'id="item-{now_cards[3].pk}"') :]
+        assert 'data-index="3"' in card[:400]
+        assert 'name="position" value="4"' in card  # Move down: card 4 is below it
+
+    def test_a_keyboard_move_lands_on_the_page_that_shows_the_card(
+        self, client, owning_pm, product, now_cards
+    ):
+        for index in range(4):
+            RoadmapItemFactory(product=product, horizon=Horizon.LATER, position=index)
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_move", args=["acme", now_cards[0].pk]),
+            {"horizon": "later", "position": 100000, "next": "/p/acme/roadmap/?status=planned"},
+        )
+        # The fifth card of Later under no filter but "planned": page 3 of 2-card pages.
+        assert response["Location"] == (
+            f"/p/acme/roadmap/?status=planned&column=later&page=3#item-{now_cards[0].pk}"
+        )
+        html = client.get(response["Location"].split("#")[0]).content.decode()
+        assert f'id="item-{now_cards[0].pk}"' in html
+
+    def test_readers_get_read_only_pages(self, client, stakeholder, now_cards):
+        client.force_login(stakeholder)
+        params, headers = more_request("now", page=2)
+        html = client.get(board_url(), params, **headers).content.decode()
+        assert "Now card 2" in html
+        assert "data-move-url" not in html
+        assert "Move to" not in html
+
+    def test_outsider_gets_404_on_a_page_of_cards(self, client, outsider, now_cards, product):
+        client.force_login(outsider)
+        params, headers = more_request("now", page=2)
+        assert client.get(board_url(), params, **headers).status_code == 404
+        assert client.get(board_url(product), params, **headers).status_code == 404
+
+    def test_a_page_of_cards_costs_the_same_queries_whatever_the_rows(
+        self, client, director, product, cycle
+    ):
+        def add(count):
+            for _ in range(count):
+                card = RoadmapItemFactory(product=product, horizon=Horizon.NOW)
+                AlignmentFactory(
+                    item=card,
+                    key_result=KeyResultFactory(objective=ObjectiveFactory(cycle=cycle)),
+                )
+                DependencyFactory(blocked_item=card)
+
+        client.force_login(director)
+        params, headers = more_request("now", page=2, status="planned")
+        add(3)
+        with CaptureQueriesContext(connection) as small:
+            client.get(board_url(), params, **headers)
+        add(10)
+        with CaptureQueriesContext(connection) as large:
+            html = client.get(board_url(), params, **headers).content.decode()
+        assert html.count('class="board-card"') == 2
+        assert len(large) == len(small)
+
+
 class TestBoardContext:
     def test_public_board_hides_every_editing_control_and_link(self, item, director, product):
         from django.template.loader import render_to_string

@@ -15,7 +15,7 @@ from roadmap.models import Alignment, ItemStatus, ShareLink
 from roadmap.sharing import share_link_for_token
 from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
 from tests.portfolio.factories import ProductFactory
-from tests.roadmap.factories import RoadmapItemFactory
+from tests.roadmap.factories import DependencyFactory, RoadmapItemFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -323,10 +323,11 @@ class TestSharePage:
             KeyResultFactory(objective=ObjectiveFactory(cycle=cycle))
         assert count() == few
 
-    def test_falls_back_to_its_own_read_only_board_and_timeline(
+    def test_falls_back_to_its_own_read_only_timeline(
         self, client, portfolio, shared, director, monkeypatch
     ):
-        """Without the roadmap pages' partials, the share page draws its own."""
+        """Without the timeline page's partial, the share page draws its own; the board is
+        always the roadmap board's partial in its public mode."""
         monkeypatch.setattr("roadmap.sharing._reusable", lambda *args: None)
         RoadmapItemFactory(
             product=shared,
@@ -340,9 +341,105 @@ class TestSharePage:
 
         html = client.get(share_url(token)).content.decode()
 
-        assert 'class="share-board"' in html
-        assert html.count("share-board__column") >= 3
+        assert 'class="board"' in html
+        assert html.count("board__column board__column--") == 3
         assert "One-click pay" in html
         assert "Dated work" in html
         assert "without dates" in html
         assert "Fuzzy search" not in html
+
+
+def board_section(html: str) -> str:
+    """The share page's "Roadmap" section (the timeline below lists items too)."""
+    return html[html.index('id="board-title"') : html.index('id="timeline-title"')]
+
+
+class TestSharedBoardPages:
+    """The shared board shows a page of cards per column, like the roadmap board."""
+
+    @pytest.fixture(autouse=True)
+    def two_per_page(self, monkeypatch):
+        monkeypatch.setattr("roadmap.board.CARDS_PER_PAGE", 2)
+
+    @pytest.fixture
+    def token(self, portfolio, product, other_product, director):
+        for index in range(5):
+            RoadmapItemFactory(
+                product=product, title=f"Shared card {index}", horizon="now", position=index
+            )
+        _, token = services.share_link_create(
+            portfolio=portfolio, product=product, created_by=director
+        )
+        return token
+
+    def cards_url(self, token):
+        return reverse("share_board_cards", args=[token])
+
+    def test_the_page_caps_columns_with_links_that_stay_on_the_share_page(self, client, token):
+        html = client.get(share_url(token)).content.decode()
+        board = board_section(html)
+        assert "Shared card 1" in board
+        assert "Shared card 2" not in board
+        assert "3 of 5 not shown" in board
+        assert 'href="?column=now&amp;page=2"' in board
+        assert 'hx-get="board/?column=now&amp;page=2"' in board
+        assert 'href="/' not in html.replace('href="/static/', "")
+
+    def test_the_fragment_gives_the_next_cards_to_the_link_holder(self, client, link_view, token):
+        response = client.get(self.cards_url(token), {"column": "now", "page": 2}, **HTMX)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert "Shared card 2" in html
+        assert "Shared card 3" in html
+        assert "Shared card 1" not in html
+        assert 'hx-get="board/?column=now&amp;page=3"' in html
+        assert "data-move-url" not in html
+        assert "<form" not in html
+        assert response["Referrer-Policy"] == "no-referrer"
+        assert link_view() == 0  # loading more cards is not another visit
+
+    def test_the_fragment_names_nothing_outside_the_shared_scope(
+        self, client, portfolio, other_product, director
+    ):
+        RoadmapItemFactory(product=other_product, title="Secret search work", horizon="now")
+        secret_blocker = RoadmapItemFactory(product=other_product, title="Secret blocker")
+        for index in range(3):
+            item = RoadmapItemFactory(
+                product=other_product, title=f"Search card {index}", horizon="now"
+            )
+        DependencyFactory(blocked_item=item, blocking_item=secret_blocker)
+        product = ProductFactory(portfolio=portfolio, name="Billing", owner=director)
+        for index in range(3):
+            RoadmapItemFactory(product=product, title=f"Billing card {index}", horizon="now")
+        _, token = services.share_link_create(
+            portfolio=portfolio, product=product, created_by=director
+        )
+        html = client.get(
+            self.cards_url(token), {"column": "now", "page": 2}, **HTMX
+        ).content.decode()
+        assert "Billing card 2" in html
+        assert "Search" not in html
+        assert "Secret" not in html
+
+    def test_without_htmx_it_redirects_to_that_page_of_the_share_page(self, client, token):
+        response = client.get(self.cards_url(token), {"column": "now", "page": 2})
+        assert response.status_code == 302
+        assert response["Location"] == f"{share_url(token)}?column=now&page=2"
+        board = board_section(client.get(response["Location"]).content.decode())
+        assert "Shared card 2" in board
+        assert "Shared card 0" not in board
+        assert 'href="?"' in board  # back to the first page
+        assert "Show the previous 2" in board
+
+    def test_unknown_revoked_or_pageless_requests_are_404(self, client, portfolio, director):
+        link, token = services.share_link_create(portfolio=portfolio, created_by=director)
+        query = {"column": "now", "page": 2}
+        assert client.get(self.cards_url("not-a-token"), query, **HTMX).status_code == 404
+        assert client.get(self.cards_url(token), {"column": "soon"}, **HTMX).status_code == 404
+        services.share_link_revoke(link=link)
+        assert client.get(self.cards_url(token), query, **HTMX).status_code == 404
+
+    @pytest.fixture
+    def link_view(self):
+        return lambda: ShareLink.objects.get().view_count

@@ -150,6 +150,7 @@ def world(
         "objective_edit": objective.pk,
         "key_result_edit": key_result.pk,
         "explain_objective": objective.pk,
+        "okr_tree_children": root.pk,
         "alignment_remove": alignment.pk,
         "my_work_check_in": key_result.pk,
         "my_work_item_update": item.pk,
@@ -173,7 +174,10 @@ def world(
         "anonymous": None,
         "share_holder": None,
     }
-    queries = {"alignment_cell": f"?objective={root.pk}"}
+    queries = {
+        "alignment_cell": f"?objective={root.pk}",
+        "share_board_cards": "?column=now&page=2",
+    }
     return {
         "kwargs": kwargs,
         "pks": pks,
@@ -185,7 +189,7 @@ def world(
 
 def fill(route: str, name: str, role: str, world) -> str:
     kwargs = dict(world["kwargs"], pk=world["pks"].get(name))
-    if name == "share_page":
+    if name in {"share_page", "share_board_cards"}:
         kwargs["token"] = world["share_token"] if role == "share_holder" else "not-a-real-token"
     path = route
     for part in path.split("<")[1:]:
@@ -320,6 +324,7 @@ MATRIX = {
     # Pages every member reads.
     "dashboard": get_only(READ),
     "okr_tree": get_only(READ),
+    "okr_tree_children": get_only(READ),
     "alignment_matrix": get_only(READ),
     "alignment_cell": get_only(READ),
     "explain_alignment_score": get_only(READ),
@@ -329,6 +334,8 @@ MATRIX = {
     "explain_product": get_only(READ),
     "roadmap_board": get_only(READ),
     "roadmap_timeline": get_only(READ),
+    # A timeline lane is an htmx fragment; without htmx it redirects to the page.
+    "roadmap_timeline_lane": get_only(members(EVERY_MEMBER, FOUND)),
     "product_roadmap": get_only(READ),
     "review": get_only(READ),
     # Cycles: the director.
@@ -362,6 +369,11 @@ MATRIX = {
     # The public page: the token is the only key; an unknown token is a 404 for all.
     "share_page": {
         "GET": cells(NOT_FOUND, share_holder=OK),
+        "POST": cells(WRONG_METHOD),
+    },
+    # The shared board's next cards (htmx); without htmx, a redirect to the share page.
+    "share_board_cards": {
+        "GET": cells(NOT_FOUND, share_holder=FOUND),
         "POST": cells(WRONG_METHOD),
     },
 }
