@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.rollup import recompute_cycle
@@ -37,3 +38,13 @@ def test_seed_scale_refuses_to_overwrite_a_portfolio():
 
     with pytest.raises(CommandError, match="already exists"):
         call_command("seed_scale", "--size", "small", "--slug", "bench")
+
+
+@pytest.mark.postgres
+def test_seed_scale_leaves_the_planner_fresh_statistics():
+    call_command("seed_scale", "--size", "small")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'okrs_checkin'")
+        (estimated_rows,) = cursor.fetchone()
+    assert estimated_rows >= 0.9 * SIZES["small"].check_ins
