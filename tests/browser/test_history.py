@@ -31,8 +31,7 @@ def test_director_changes_a_status_and_reads_the_history(page, live_server):
     card.get_by_role("link", name=item.title, exact=True).click()
     dialog = page.locator("dialog#dialog")
     dialog.get_by_role("heading", name="Edit item").wait_for()
-    # By name: the board's own "Status" filter shares the dialog field's id (id_status).
-    dialog.locator("select[name=status]").select_option(ItemStatus.IN_PROGRESS)
+    dialog.get_by_label("Status", exact=True).select_option(ItemStatus.IN_PROGRESS)
     with page.expect_response(lambda r: f"/roadmap/items/{item.pk}/" in r.url):
         dialog.get_by_role("button", name="Save changes").click()
     page.wait_for_load_state("networkidle")
