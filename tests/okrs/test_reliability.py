@@ -282,8 +282,10 @@ class TestWorkerKilledMidRollup:
             assert half_done["products"] == before["products"], "the product step never ran"
             assert half_done["portfolio"] == portfolio_before, "nor did the portfolio step"
 
-            # A new worker takes the unacknowledged task once its visibility timeout
-            # passes, and finishes the roll-up from stored rows.
+            # A new worker takes back the unacknowledged task once it is older than
+            # the visibility timeout (kombu sweeps at start-up, then every 100 s), and
+            # finishes the roll-up from stored rows.
+            time.sleep(2.5)
             worker = start_worker(BROKER_VISIBILITY_TIMEOUT="2")
             wait_for(
                 lambda: Cycle.objects.get(pk=cycle.pk).progress != portfolio_before,
