@@ -33,6 +33,8 @@ from django.template.defaultfilters import pluralize
 from okrs.models import Cycle, KeyResult, Objective
 from portfolio.models import Portfolio, Product
 from roadmap.models import ACTIVE_STATUSES, Alignment, ItemStatus, RoadmapItem
+from roadmap.search import Shortlist, shortlist
+from roadmap.selectors import key_result_relevance
 
 UNALIGNED = "unaligned"
 STATUS_ORDER = [
@@ -46,6 +48,8 @@ UNALIGNED_PREVIEW = 20
 # Product managers' groups the matrix renders at first, and how many more each "Show
 # more" adds: the totals always cover every group.
 MATRIX_GROUPS = 8
+# The picker lists this many key results; a search finds the others.
+PICKER_KEY_RESULTS = 30
 
 
 def share(part: int, whole: int) -> float | None:
@@ -589,20 +593,32 @@ def score_figures(items) -> dict:
     )
 
 
-def picker_key_results(cycle: Cycle, query: str = ""):
-    """The cycle's key results matching `query` (title, or objective title), grouped by
-    objective in the template: ordered by objective."""
-    key_results = KeyResult.objects.in_cycle(cycle)
+def picker_key_results(
+    cycle: Cycle, query: str = "", *, product=None, limit: int | None = None
+) -> Shortlist:
+    """The cycle's key results matching `query` (title, or objective title; all when
+    empty), those most relevant to `product` first (its own, then the portfolio's),
+    capped at `limit`, with how many match. Grouped by objective in the template: ordered
+    by objective within each rank."""
+    matches = None
     query = query.strip()
     if query:
-        key_results = key_results.filter(
-            Q(title__icontains=query) | Q(objective__title__icontains=query)
+        matches = Q(title__icontains=query) | Q(objective__title__icontains=query)
+    key_results = (
+        KeyResult.objects.in_cycle(cycle)
+        .select_related("objective", "objective__product")
+        .order_by(
+            "objective__depth",
+            "objective__product__name",
+            "objective__position",
+            "objective_id",
+            "position",
+            "id",
         )
-    return key_results.select_related("objective", "objective__product").order_by(
-        "objective__depth",
-        "objective__product__name",
-        "objective__position",
-        "objective_id",
-        "position",
-        "id",
+    )
+    return shortlist(
+        key_results,
+        limit=PICKER_KEY_RESULTS if limit is None else limit,
+        matches=matches,
+        ranking=[key_result_relevance(product)],
     )

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from okrs.models import MAX_NOTE_LENGTH, Measure
 from okrs.services import clean_metric_value
 from roadmap.models import Horizon, ItemStatus
+from roadmap.search import id_list
 
 MILESTONE_CHOICES = [("1", "Done"), ("0", "Not done")]
 
@@ -126,7 +127,11 @@ class CheckInForm(forms.Form):
 
 
 class RoadmapItemForm(forms.Form):
-    """Create or edit a roadmap item, with the key results it serves."""
+    """Create or edit a roadmap item, with the key results it serves.
+
+    `key_results` accepts any key result of `key_results` (the cycle's), but the dialog
+    renders a short list of them (`chosen_key_result_ids` ticked, a few suggestions and
+    search matches): a cycle has thousands."""
 
     title = forms.CharField(max_length=200)
     product = forms.ModelChoiceField(queryset=None, empty_label=None)
@@ -164,9 +169,6 @@ class RoadmapItemForm(forms.Form):
         self.fields["owner"].queryset = members
         self.fields["owner"].label_from_instance = lambda user: user.name
         self.fields["key_results"].queryset = key_results
-        self.fields["key_results"].label_from_instance = lambda kr: (
-            f"{kr.title} · {kr.objective.title}"
-        )
         if not can_align:
             del self.fields["key_results"]
         if editing:
@@ -188,6 +190,12 @@ class RoadmapItemForm(forms.Form):
             self.add_error("ends_on", "An item cannot end before it starts.")
         return cleaned
 
+    def chosen_key_result_ids(self) -> list[int]:
+        """The key results ticked: as posted, or the item's alignments before a post."""
+        if "key_results" not in self.fields:
+            return []
+        return id_list(self["key_results"].value() or [])
+
     def item_fields(self) -> dict:
         """The fields `roadmap_item_create` / `roadmap_item_update` take."""
         names = ["title", "owner", "status", "horizon", "starts_on", "ends_on", "effort"]
@@ -197,6 +205,9 @@ class RoadmapItemForm(forms.Form):
 
 
 class DependencyForm(forms.Form):
+    """Add a blocker. Any of `candidates` is accepted; the select offers only the items
+    given to `offer` (a short list: a portfolio has thousands of open items)."""
+
     blocking_item = forms.ModelChoiceField(
         label="Add an item this waits for", queryset=None, empty_label="Choose an item…"
     )
@@ -204,9 +215,17 @@ class DependencyForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["blocking_item"].queryset = candidates
-        self.fields["blocking_item"].label_from_instance = lambda item: (
-            f"{item.title} · {item.product.name}"
-        )
+        self.offer([])
+
+    def chosen_id(self) -> list[int]:
+        """The blocker posted (as a list: none or one)."""
+        return id_list([self["blocking_item"].value() or ""])[:1]
+
+    def offer(self, items) -> None:
+        field = self.fields["blocking_item"]
+        field.widget.choices = [("", field.empty_label)] + [
+            (item.pk, f"{item.title} · {item.product.name}") for item in items
+        ]
 
 
 class ItemMoveForm(forms.Form):

@@ -8,7 +8,12 @@ from okrs.selectors import key_results_visible_to
 from portfolio.models import Product
 from portfolio.selectors import visible_portfolio_ids
 from roadmap.models import Alignment, Dependency, Horizon, ItemStatus, RoadmapItem
+from roadmap.search import Shortlist, shortlist
 from teams.models import User
+
+# The item dialog offers this many key results and blockers before a search.
+KEY_RESULT_CHOICES = 30
+BLOCKER_CHOICES = 20
 
 
 def roadmap_items_visible_to(user) -> QuerySet[RoadmapItem]:
@@ -148,6 +153,27 @@ def dependency_candidates(item) -> QuerySet[RoadmapItem]:
     )
 
 
+def blocker_choices(item, query: str = "", *, chosen=(), limit=None) -> Shortlist:
+    """What "Add an item this waits for" offers: the candidates matching `query` (title
+    or product name; all when empty), the item's own product's first, capped; `chosen`
+    (the blocker just posted) always."""
+    matches = None
+    if query:
+        matches = Q(title__icontains=query) | Q(product__name__icontains=query)
+    same_product = Case(
+        When(product_id=item.product_id, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return shortlist(
+        dependency_candidates(item),
+        limit=BLOCKER_CHOICES if limit is None else limit,
+        matches=matches,
+        pinned=chosen,
+        ranking=[same_product],
+    )
+
+
 def cycle_key_results(cycle) -> QuerySet[KeyResult]:
     """The key results an item may be aligned to: those of the cycle."""
     if cycle is None:
@@ -156,6 +182,48 @@ def cycle_key_results(cycle) -> QuerySet[KeyResult]:
         KeyResult.objects.in_cycle(cycle)
         .select_related("objective")
         .order_by("objective__depth", "objective__position", "position", "id")
+    )
+
+
+def key_result_relevance(product) -> Case:
+    """For ordering: the key results of `product`'s objectives first, then the
+    portfolio-level ones, then the other products'."""
+    return Case(
+        When(objective__product=product, then=Value(0)),
+        When(objective__product__isnull=True, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+def key_result_choices(cycle, *, product=None, chosen=(), limit=None) -> Shortlist:
+    """What the item dialog offers before a search: the key results in `chosen` (ticked:
+    the item's alignments, or what was posted) and the cycle's most relevant to
+    `product`, capped. The total counts the whole cycle."""
+    return shortlist(
+        cycle_key_results(cycle),
+        limit=KEY_RESULT_CHOICES if limit is None else limit,
+        pinned=chosen,
+        ranking=[key_result_relevance(product)],
+    )
+
+
+def key_result_matches(
+    cycle, query: str, *, product=None, shown=(), ticked=(), limit=None
+) -> Shortlist:
+    """The item dialog's search: key results of the cycle whose title or objective title
+    contains `query`, leaving out those the dialog `shown` already; the `ticked` ones
+    (found by an earlier search and ticked) first and always, so that a new search does
+    not drop them."""
+    matches = Q(pk__in=[])
+    if query:
+        matches = Q(title__icontains=query) | Q(objective__title__icontains=query)
+    return shortlist(
+        cycle_key_results(cycle).exclude(pk__in=list(shown)),
+        limit=KEY_RESULT_CHOICES if limit is None else limit,
+        matches=matches,
+        pinned=ticked,
+        ranking=[key_result_relevance(product)],
     )
 
 

@@ -17,6 +17,7 @@ from portfolio.selectors import portfolio_for, portfolio_page_context
 from roadmap import alignment as matrix_selectors
 from roadmap.models import Alignment
 from roadmap.permissions import can_align
+from roadmap.search import search_query
 from roadmap.selectors import alignments_visible_to, roadmap_items_visible_to
 from roadmap.services import alignment_create, alignment_delete
 from teams.models import User
@@ -166,15 +167,15 @@ def alignment_cell(request, slug):
 
 
 def _picker_context(request, portfolio, item, cycle, form) -> dict:
-    query = request.GET.get("q", "")
-    key_results = list(matrix_selectors.picker_key_results(cycle, query))
+    query = search_query(request.GET, "q")
+    found = matrix_selectors.picker_key_results(cycle, query, product=item.product)
     aligned_ids = set(
         Alignment.objects.filter(item=item, key_result__objective__cycle=cycle).values_list(
             "key_result_id", flat=True
         )
     )
     groups: list[dict] = []
-    for key_result in key_results:
+    for key_result in found.rows:
         if not groups or groups[-1]["objective"].pk != key_result.objective_id:
             groups.append({"objective": key_result.objective, "key_results": []})
         key_result.is_aligned = key_result.pk in aligned_ids
@@ -186,7 +187,8 @@ def _picker_context(request, portfolio, item, cycle, form) -> dict:
         form=form,
         query=query,
         groups=groups,
-        result_count=len(key_results),
+        result_count=len(found.rows),
+        results=found,
         picker_url=reverse("item_align", args=[portfolio.slug, item.pk]),
     )
     return context

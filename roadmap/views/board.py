@@ -1,6 +1,7 @@
 """The roadmap board (portfolio and product), the item dialog, moves, archiving and
 dependencies."""
 
+import json
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,7 +31,9 @@ from roadmap.permissions import (
     can_edit_item,
     can_manage_dependencies,
 )
+from roadmap.search import id_list, search_query, wants_fragment
 from roadmap.selectors import (
+    blocker_choices,
     board_items,
     cycle_key_results,
     cycle_objectives,
@@ -38,6 +41,8 @@ from roadmap.selectors import (
     dependency_candidates,
     item_dependencies,
     item_for_edit,
+    key_result_choices,
+    key_result_matches,
     portfolio_people,
     roadmap_product_for,
     roadmap_products,
@@ -64,6 +69,12 @@ def _partial(request) -> bool:
 
 def _vary(response):
     patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _vary_on_target(response):
+    """For the item dialog, which answers a picker's search with its list alone."""
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 
@@ -173,11 +184,17 @@ def _item_form(request, portfolio, *, item=None, products=None, data=None, can_a
     )
     if item is not None:
         form.fields["product"].disabled = True
+    # The select lists the products already loaded (validation still asks the database).
+    field = form.fields["product"]
+    field.widget.choices = [(p.pk, field.label_from_instance(p)) for p in products]
     return form, cycle
 
 
-def _save_alignments(user, item, wanted, current) -> None:
+def _save_alignments(user, item, wanted, current, cycle) -> None:
+    """Make the item's alignments within `cycle` those of `wanted`; alignments to other
+    cycles' key results are not in the dialog and stay."""
     wanted_ids = {kr.pk for kr in wanted}
+    current = [a for a in current if cycle and a.key_result.objective.cycle_id == cycle.pk]
     for alignment in current:
         if alignment.key_result_id not in wanted_ids:
             alignment_delete(alignment=alignment)
@@ -185,6 +202,50 @@ def _save_alignments(user, item, wanted, current) -> None:
     for key_result in wanted:
         if key_result.pk not in current_ids:
             alignment_create(item=item, key_result=key_result, created_by=user)
+
+
+# The dialog's pickers: a short list, and a search (`?kr_q=`, `?blocker_q=`) that htmx
+# swaps into it (`HX-Target` names the list) or, without JavaScript, reloads the dialog.
+KEY_RESULT_RESULTS = "item-kr-results"
+BLOCKER_CHOICES = "item-blocker-choices"
+
+
+def _key_result_context(request, form, cycle, product) -> dict:
+    """The key results the fieldset shows: those ticked, suggestions for `product`, and
+    the matches of `?kr_q=` when the page was reloaded with a search."""
+    if "key_results" not in form.fields or cycle is None:
+        return {}
+    offered = key_result_choices(cycle, product=product, chosen=form.chosen_key_result_ids())
+    shown = [key_result.pk for key_result in offered.rows]
+    context = {
+        "key_result_choices": offered,
+        "key_results_for": product,
+        # The search leaves out what the fieldset already shows (JSON for `hx-vals`).
+        "kr_search_vals": json.dumps({"kr_shown": ",".join(map(str, shown))}),
+        "kr_query": search_query(request.GET, "kr_q"),
+    }
+    if context["kr_query"]:
+        context["key_result_results"] = key_result_matches(
+            cycle, context["kr_query"], product=product, shown=shown
+        )
+    return context
+
+
+def _key_result_results(request, cycle, product):
+    """The search's matches, with the key results ticked among earlier matches."""
+    query = search_query(request.GET, "kr_q")
+    context = {
+        "cycle": cycle,
+        "kr_query": query,
+        "key_result_results": key_result_matches(
+            cycle,
+            query,
+            product=product,
+            shown=id_list(request.GET.getlist("kr_shown")),
+            ticked=id_list(request.GET.getlist("key_results")),
+        ),
+    }
+    return _vary_on_target(render(request, "roadmap/_item_dialog.html#kr-results", context))
 
 
 def _saved(request, portfolio, item, event):
@@ -198,7 +259,14 @@ def _saved(request, portfolio, item, event):
 
 def _dialog(request, context, status=200):
     template = "roadmap/_item_dialog.html" if request.htmx else "roadmap/board_item.html"
-    return _vary(render(request, template, context, status=status))
+    return _vary_on_target(render(request, template, context, status=status))
+
+
+def _product_of(products, value):
+    """The product a new item is for: the one posted or asked for (id or slug), else the
+    first offered (the select's default)."""
+    value = str(value or "")
+    return next((p for p in products if value in {str(p.pk), p.slug}), products[0])
 
 
 def roadmap_item_create_view(request, slug):
@@ -206,6 +274,11 @@ def roadmap_item_create_view(request, slug):
     products = [p for p in _products(portfolio) if can_create_item(request.user, p)]
     if not products:
         raise PermissionDenied
+    if request.method == "GET" and wants_fragment(request, KEY_RESULT_RESULTS):
+        cycle = cycle_page_context(portfolio, None)["cycle"]
+        return _key_result_results(
+            request, cycle, _product_of(products, request.GET.get("product"))
+        )
     form, cycle = _item_form(
         request,
         portfolio,
@@ -220,27 +293,45 @@ def roadmap_item_create_view(request, slug):
             # The item and its alignments are saved together or not at all.
             with transaction.atomic():
                 item = roadmap_item_create(product=product, **form.item_fields())
-                _save_alignments(request.user, item, form.cleaned_data.get("key_results", []), [])
+                _save_alignments(
+                    request.user, item, form.cleaned_data.get("key_results", []), [], cycle
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             return _saved(request, portfolio, item, "roadmapItemSaved")
+    product = _product_of(products, form["product"].value())
     context = {
         **portfolio_page_context(request.user, portfolio, "roadmap"),
+        **_key_result_context(request, form, cycle, product),
         "form": form,
         "item": None,
         "cycle": cycle,
         "can_edit": True,
+        "search_keeps": {
+            name: request.GET[name] for name in ("product", "horizon") if request.GET.get(name)
+        },
     }
     return _dialog(request, context)
 
 
+def _blocker_context(request, item, form=None) -> dict:
+    """The "Add an item this waits for" select: a short list of candidates, or the
+    matches of `?blocker_q=`, with the blocker just posted kept."""
+    form = form or DependencyForm(candidates=dependency_candidates(item))
+    query = search_query(request.GET, "blocker_q")
+    choices = blocker_choices(item, query, chosen=form.chosen_id())
+    form.offer(choices.rows)
+    return {"dependency_form": form, "blocker_choices": choices, "blocker_query": query}
+
+
 def _dependency_context(request, item, form=None):
+    may_manage = can_manage_dependencies(request.user, item)
     return {
         "item": item,
         "dependencies": list(item_dependencies(item)),
-        "dependency_form": form or DependencyForm(candidates=dependency_candidates(item)),
-        "can_manage_dependencies": can_manage_dependencies(request.user, item),
+        "can_manage_dependencies": may_manage,
+        **(_blocker_context(request, item, form) if may_manage else {}),
     }
 
 
@@ -251,6 +342,18 @@ def roadmap_item_edit(request, slug, pk):
     if request.method == "POST" and not can_edit:
         raise PermissionDenied
     may_align = can_align(request.user, item)
+    if request.method == "GET" and wants_fragment(request, KEY_RESULT_RESULTS):
+        if not (can_edit and may_align):
+            raise PermissionDenied
+        cycle = cycle_page_context(portfolio, None)["cycle"]
+        return _key_result_results(request, cycle, item.product)
+    if request.method == "GET" and wants_fragment(request, BLOCKER_CHOICES):
+        if not can_manage_dependencies(request.user, item):
+            raise PermissionDenied
+        context = {"portfolio": portfolio, "item": item, **_blocker_context(request, item)}
+        return _vary_on_target(
+            render(request, "roadmap/_item_dialog.html#blocker-choices", context)
+        )
     current = list(item.alignments.select_related("key_result__objective"))
     item._prefetched_objects_cache = {"alignments": current}
     form, cycle = _item_form(
@@ -272,7 +375,9 @@ def roadmap_item_edit(request, slug, pk):
                     **form.item_fields(),
                 )
                 if may_align:
-                    _save_alignments(request.user, item, form.cleaned_data["key_results"], current)
+                    _save_alignments(
+                        request.user, item, form.cleaned_data["key_results"], current, cycle
+                    )
         except ValidationError as error:
             stale = isinstance(error, StaleEditError)
             add_service_errors(form, error)
@@ -281,6 +386,7 @@ def roadmap_item_edit(request, slug, pk):
     context = {
         **portfolio_page_context(request.user, portfolio, "roadmap"),
         **_dependency_context(request, item),
+        **(_key_result_context(request, form, cycle, item.product) if can_edit else {}),
         "form": form,
         "cycle": cycle,
         "can_edit": can_edit,
@@ -396,6 +502,11 @@ def roadmap_item_dependency_add(request, slug, pk):
             request, portfolio, item=item, products=list(_products(portfolio))
         )
         context["can_edit"] = can_edit_item(request.user, item)
+        context["alignments"] = current
+        if context["can_edit"]:
+            context.update(
+                _key_result_context(request, context["form"], context["cycle"], item.product)
+            )
         return render(request, "roadmap/board_item.html", context)
     return _dependencies_response(request, portfolio, item, form)
 

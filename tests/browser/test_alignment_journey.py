@@ -24,7 +24,9 @@ def sign_in_demo(page, username):
     page.wait_for_load_state("networkidle")
 
 
-def test_director_aligns_an_unaligned_item_without_a_reload(page):
+def test_director_aligns_an_unaligned_item_without_a_reload(page, monkeypatch):
+    # The picker lists a few key results; the one wanted is found by the search.
+    monkeypatch.setattr("roadmap.alignment.PICKER_KEY_RESULTS", 1)
     call_command("seed_demo", verbosity=0)
     portfolio = Portfolio.objects.get(slug="acme")
     cycle = active_cycle(portfolio)
@@ -62,6 +64,7 @@ def test_director_aligns_an_unaligned_item_without_a_reload(page):
     dialog = page.locator("#dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading", name=f"Align “{item.title}”")).to_be_visible()
+    expect(dialog.locator("#picker-results")).to_contain_text("Search to find the other")
     search = dialog.get_by_label("Find a key result")
     search.fill(key_result.title[:6])
     expect(dialog.locator("#picker-results")).to_contain_text(re.compile(r"key results? matching"))

@@ -200,7 +200,8 @@ def test_screenshots_of_the_timeline_and_key_result_page(priya):
     assert page.console_errors == [], page.console_errors
 
 
-def test_the_item_dialog_refuses_a_dependency_cycle_inline(priya):
+def test_the_item_dialog_refuses_a_dependency_cycle_inline(priya, monkeypatch):
+    monkeypatch.setattr("roadmap.selectors.BLOCKER_CHOICES", 1)
     page = priya
     item = RoadmapItem.objects.get(title="One-page checkout")
     page.goto("/p/acme/products/checkout/")
@@ -209,15 +210,58 @@ def test_the_item_dialog_refuses_a_dependency_cycle_inline(priya):
     expect(dialog.get_by_role("heading", name="Edit item")).to_be_visible()
     page.screenshot(path=f"{SHOTS}/pm_item_dialog.png")
 
-    dialog.get_by_label("Add an item this waits for").select_option(
-        label="Saved carts across devices · Checkout"
-    )
+    # The select lists one item; the search finds the one that closes the loop.
+    dialog.get_by_label("Find an item this waits for").fill("saved carts")
+    blockers = dialog.get_by_label("Add an item this waits for")
+    expect(blockers.locator("option", has_text="Saved carts across devices")).to_have_count(1)
+    blockers.select_option(label="Saved carts across devices · Checkout")
     dialog.get_by_role("button", name="Add dependency").click()
 
     expect(dialog.get_by_text("This would create a cycle")).to_be_visible()
     assert not item.blocked_by_links.exists()
     dialog.get_by_role("link", name="Cancel").click()
     expect(dialog).to_be_hidden()
+    assert page.console_errors == [], page.console_errors
+
+
+def test_the_item_dialog_finds_key_results_and_blockers_by_search(priya, monkeypatch):
+    """The dialog shows a few key results and blockers; searching adds the others in
+    place, and saving keeps the alignments the item had."""
+    monkeypatch.setattr("roadmap.selectors.KEY_RESULT_CHOICES", 1)
+    monkeypatch.setattr("roadmap.selectors.BLOCKER_CHOICES", 1)
+    page = priya
+    item = RoadmapItem.objects.get(title="One-page checkout")
+    served = set(item.alignments.values_list("key_result_id", flat=True))
+    cycle = KeyResult.objects.get(pk=next(iter(served))).objective.cycle
+    wanted = KeyResult.objects.get(title="Net promoter score", objective__cycle=cycle)
+    blocker = RoadmapItem.objects.get(title="Webhooks v2")
+    page.goto("/p/acme/products/checkout/")
+    page.evaluate("window.__stillHere = true")
+    page.locator(f"#item-{item.pk}").get_by_role("link", name="One-page checkout").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog.get_by_role("heading", name="Edit item")).to_be_visible()
+    expect(dialog.get_by_text("Search to find the other").first).to_be_visible()
+    expect(dialog.get_by_label(wanted.title, exact=False)).to_have_count(0)
+
+    dialog.get_by_label("Find a key result").fill("promoter")
+    found = dialog.locator("#item-kr-results").get_by_label(f"{wanted.title} ·", exact=False)
+    expect(found).to_be_visible()
+    found.check()
+
+    dialog.get_by_label("Find an item this waits for").fill("webhooks")
+    blockers = dialog.get_by_label("Add an item this waits for")
+    expect(blockers.locator("option", has_text="Webhooks v2")).to_have_count(1)
+    blockers.select_option(label=f"Webhooks v2 · {blocker.product.name}")
+    dialog.get_by_role("button", name="Add dependency").click()
+    expect(dialog.get_by_role("button", name="Remove Webhooks v2")).to_be_visible()
+    expect(found).to_be_checked()  # adding a blocker left the item form alone
+    page.screenshot(path=f"{SHOTS}/pm_item_dialog_search.png")
+
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    assert set(item.alignments.values_list("key_result_id", flat=True)) == served | {wanted.pk}
+    assert item.blocked_by_links.filter(blocking_item=blocker).exists()
+    assert page.evaluate("window.__stillHere") is True
     assert page.console_errors == [], page.console_errors
 
 

@@ -281,6 +281,30 @@ class TestPicker:
         assert "ARR" not in html
         assert "1 key result matching" in html
 
+    def test_lists_the_items_products_key_results_first_and_caps_the_list(
+        self, client, director, portfolio, cycle, okrs, items, monkeypatch
+    ):
+        monkeypatch.setattr("roadmap.alignment.PICKER_KEY_RESULTS", 2)
+        client.force_login(director)
+        html = client.get(align_url(portfolio, items["trust"], cycle), **HX).content.decode()
+        options = re.findall(r'data-testid="picker-option-(\d+)"', html)
+        assert options == [str(okrs["conversion"].pk), str(okrs["arr"].pk)]
+        text = " ".join(html.split())
+        assert "Showing 2 of 5 key results: Checkout’s first, then the portfolio’s." in text
+        assert "Search to find the other 3." in text
+
+    def test_search_is_capped_and_says_how_many_more_match(
+        self, client, director, portfolio, cycle, okrs, items, monkeypatch
+    ):
+        monkeypatch.setattr("roadmap.alignment.PICKER_KEY_RESULTS", 1)
+        client.force_login(director)
+        url = align_url(portfolio, items["served"], cycle) + "&q=trust"
+        html = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="picker-results")
+        text = " ".join(html.content.decode().split())
+        assert len(re.findall(r'data-testid="picker-option-', text)) == 1
+        assert "Showing 1 of 2 key results matching “trust”: refine the search to see the" in text
+        assert "other 1." in text
+
     @pytest.mark.parametrize("role", ["other_pm", "contributor", "stakeholder"])
     def test_refused_to_those_who_may_not_align(
         self, client, person, role, portfolio, cycle, okrs, items

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -14,7 +15,8 @@ from roadmap.models import (
     RoadmapItem,
     RoadmapItemChange,
 )
-from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
+from tests.okrs.factories import CycleFactory, KeyResultFactory, ObjectiveFactory
+from tests.portfolio.factories import ProductFactory
 from tests.roadmap.factories import AlignmentFactory, DependencyFactory, RoadmapItemFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -695,3 +697,407 @@ class TestDependencies:
         remove = client.post(reverse("roadmap_dependency_delete", args=["acme", existing.pk]))
         assert (add.status_code, remove.status_code) == (status, status)
         assert list(Dependency.objects.all()) == [existing]
+
+
+@pytest.fixture
+def many_key_results(cycle, product, other_product):
+    """Key results of the item's product, of the portfolio and of another product."""
+    own = ObjectiveFactory(cycle=cycle, product=product, title="Cut friction")
+    portfolio_level = ObjectiveFactory(cycle=cycle, title="Grow revenue")
+    elsewhere = ObjectiveFactory(cycle=cycle, product=other_product, title="Faster search")
+    return {
+        "own": [KeyResultFactory(objective=own, title=f"Checkout {n}") for n in range(3)],
+        "portfolio": [
+            KeyResultFactory(objective=portfolio_level, title=f"ARR {n}") for n in range(2)
+        ],
+        "elsewhere": [
+            KeyResultFactory(objective=elsewhere, title=f"Search latency {n}") for n in range(3)
+        ],
+    }
+
+
+def edit_url(item):
+    return reverse("roadmap_item_edit", args=["acme", item.pk])
+
+
+def checkbox(key_result, checked=False):
+    """How the dialog renders one key result's checkbox (whitespace collapsed)."""
+    return f'name="key_results" value="{key_result.pk}"{" checked" if checked else ""}>'
+
+
+def collapsed(response):
+    return re.sub(r"\s+", " ", response.content.decode()).replace(" >", ">")
+
+
+KR_SEARCH = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "item-kr-results"}
+BLOCKER_SEARCH = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "item-blocker-choices"}
+
+
+class TestItemDialogKeyResults:
+    """The fieldset shows the key results the item serves, then a capped list of the
+    most relevant ones; a search finds the others (`?kr_q=`)."""
+
+    @pytest.fixture(autouse=True)
+    def small_cap(self, monkeypatch):
+        monkeypatch.setattr("roadmap.selectors.KEY_RESULT_CHOICES", 2)
+
+    def test_shows_the_served_ones_ticked_then_the_most_relevant(
+        self, client, owning_pm, item, many_key_results
+    ):
+        served = many_key_results["elsewhere"][2]
+        AlignmentFactory(item=item, key_result=served)
+        client.force_login(owning_pm)
+        html = collapsed(client.get(edit_url(item), **HTMX))
+        assert checkbox(served, checked=True) in html
+        own = many_key_results["own"]
+        assert checkbox(own[0]) in html
+        assert checkbox(own[1]) in html
+        assert f'name="key_results" value="{own[2].pk}"' not in html
+        assert f'name="key_results" value="{many_key_results["elsewhere"][0].pk}"' not in html
+        assert "Showing 3 of 8 key results: the ones this item serves, then Checkout’s" in html
+        assert "Search to find the other 5." in html
+        assert 'for="item-kr-q">Find a key result' in html
+        assert 'form="item-kr-search"' in html
+
+    def test_the_portfolios_come_after_the_products_own(
+        self, client, owning_pm, item, many_key_results, monkeypatch
+    ):
+        monkeypatch.setattr("roadmap.selectors.KEY_RESULT_CHOICES", 4)
+        client.force_login(owning_pm)
+        html = collapsed(client.get(edit_url(item), **HTMX))
+        shown = re.findall(r'name="key_results" value="(\d+)"', html)
+        expected = [*many_key_results["own"], many_key_results["portfolio"][0]]
+        assert shown == [str(kr.pk) for kr in expected]
+
+    def test_search_returns_matches_as_checkboxes_of_the_same_form(
+        self, client, owning_pm, item, many_key_results
+    ):
+        client.force_login(owning_pm)
+        elsewhere = many_key_results["elsewhere"]
+        response = client.get(f"{edit_url(item)}?kr_q=latency", **KR_SEARCH)
+        html = collapsed(response)
+        assert response.status_code == 200
+        assert html.lstrip().startswith('<div id="item-kr-results"')
+        assert checkbox(elsewhere[0]) in html
+        assert checkbox(elsewhere[1]) in html
+        assert f'name="key_results" value="{elsewhere[2].pk}"' not in html
+        assert "2 of 3 other key results match “latency”: refine the search to see" in html
+        assert "HX-Target" in response["Vary"]
+
+    def test_search_leaves_out_what_is_shown_and_keeps_what_was_ticked(
+        self, client, owning_pm, item, many_key_results
+    ):
+        client.force_login(owning_pm)
+        elsewhere = many_key_results["elsewhere"]
+        url = (
+            f"{edit_url(item)}?kr_q=latency&kr_shown={elsewhere[0].pk}"
+            f"&key_results={many_key_results['own'][2].pk}"
+        )
+        html = collapsed(client.get(url, **KR_SEARCH))
+        assert f'name="key_results" value="{elsewhere[0].pk}"' not in html
+        assert checkbox(many_key_results["own"][2], checked=True) in html  # ticked earlier
+        assert checkbox(elsewhere[1]) in html
+        assert checkbox(elsewhere[2]) in html
+        assert "2 other key results match “latency”." in html
+
+    def test_search_finds_by_objective_title_and_says_when_nothing_matches(
+        self, client, owning_pm, item, many_key_results
+    ):
+        client.force_login(owning_pm)
+        html = collapsed(client.get(f"{edit_url(item)}?kr_q=grow revenue", **KR_SEARCH))
+        assert checkbox(many_key_results["portfolio"][0]) in html
+        html = collapsed(client.get(f"{edit_url(item)}?kr_q=nothing-like-it", **KR_SEARCH))
+        assert "No other key result of This quarter matches “nothing-like-it”." in html
+
+    def test_search_never_offers_another_cycles_key_results(
+        self, client, owning_pm, item, portfolio, many_key_results
+    ):
+        old = CycleFactory(
+            portfolio=portfolio,
+            state="closed",
+            starts_on=datetime.date(2020, 1, 1),
+            ends_on=datetime.date(2020, 3, 31),
+        )
+        past = KeyResultFactory(objective=ObjectiveFactory(cycle=old), title="Latency 2020")
+        client.force_login(owning_pm)
+        url = f"{edit_url(item)}?kr_q=latency&key_results={past.pk}"
+        html = collapsed(client.get(url, **KR_SEARCH))
+        assert f'name="key_results" value="{past.pk}"' not in html
+
+    def test_ignores_what_is_not_an_id(self, client, owning_pm, item, many_key_results):
+        client.force_login(owning_pm)
+        huge = "9" * 30
+        url = f"{edit_url(item)}?kr_q=latency&key_results={huge}&kr_shown={huge},x,-1"
+        response = client.get(url, **KR_SEARCH)
+        assert response.status_code == 200
+        assert checkbox(many_key_results["elsewhere"][0]) in collapsed(response)
+
+    def test_without_javascript_the_search_reloads_the_dialog_page(
+        self, client, owning_pm, item, many_key_results
+    ):
+        client.force_login(owning_pm)
+        html = collapsed(client.get(f"{edit_url(item)}?kr_q=latency"))
+        assert "<html" in html
+        assert 'value="latency"' in html
+        assert checkbox(many_key_results["elsewhere"][0]) in html
+        assert '<form id="item-kr-search" method="get"' in html
+
+    def test_create_dialog_suggests_for_the_product_asked_for(
+        self, client, director, product, other_product, many_key_results
+    ):
+        client.force_login(director)
+        url = reverse("roadmap_item_create", args=["acme"])
+        html = collapsed(client.get(f"{url}?product={other_product.slug}", **HTMX))
+        elsewhere = many_key_results["elsewhere"]
+        assert checkbox(elsewhere[0]) in html
+        assert checkbox(elsewhere[1]) in html
+        assert f'name="key_results" value="{many_key_results["own"][0].pk}"' not in html
+        html = collapsed(client.get(f"{url}?kr_q=checkout&product={product.pk}", **KR_SEARCH))
+        assert checkbox(many_key_results["own"][0]) in html
+
+    def test_saves_a_key_result_found_by_search_and_keeps_the_others(
+        self, client, owning_pm, item, portfolio, many_key_results
+    ):
+        """Any key result of the cycle is accepted, shown or not; an alignment to another
+        cycle's key result is not in the dialog and stays."""
+        old = CycleFactory(
+            portfolio=portfolio,
+            state="closed",
+            starts_on=datetime.date(2020, 1, 1),
+            ends_on=datetime.date(2020, 3, 31),
+        )
+        past = AlignmentFactory(
+            item=item, key_result=KeyResultFactory(objective=ObjectiveFactory(cycle=old))
+        )
+        kept = AlignmentFactory(item=item, key_result=many_key_results["own"][0])
+        dropped = AlignmentFactory(item=item, key_result=many_key_results["own"][1])
+        found = many_key_results["elsewhere"][2]  # beyond the cap, found by a search
+        client.force_login(owning_pm)
+        response = client.post(
+            edit_url(item),
+            {
+                "title": item.title,
+                "status": "planned",
+                "horizon": "next",
+                "key_results": [kept.key_result_id, found.pk],
+            },
+            **HTMX,
+        )
+        assert response.status_code == 204
+        assert set(item.alignments.values_list("key_result_id", flat=True)) == {
+            past.key_result_id,
+            kept.key_result_id,
+            found.pk,
+        }
+        assert not Alignment.objects.filter(pk=dropped.pk).exists()
+
+    def test_a_post_with_errors_shows_what_the_person_ticked(
+        self, client, owning_pm, item, many_key_results
+    ):
+        AlignmentFactory(item=item, key_result=many_key_results["own"][0])
+        found = many_key_results["elsewhere"][2]
+        client.force_login(owning_pm)
+        response = client.post(
+            edit_url(item),
+            {"title": "", "status": "planned", "horizon": "next", "key_results": [found.pk]},
+            **HTMX,
+        )
+        html = collapsed(response)
+        assert "This field is required." in html
+        assert checkbox(found, checked=True) in html
+        assert checkbox(many_key_results["own"][0]) in html  # unticked by the person
+        assert set(item.alignments.values_list("key_result__title", flat=True)) == {"Checkout 0"}
+
+    def test_a_key_result_of_another_cycle_is_refused(
+        self, client, owning_pm, item, portfolio, many_key_results
+    ):
+        old = CycleFactory(
+            portfolio=portfolio,
+            state="closed",
+            starts_on=datetime.date(2020, 1, 1),
+            ends_on=datetime.date(2020, 3, 31),
+        )
+        past = KeyResultFactory(objective=ObjectiveFactory(cycle=old))
+        client.force_login(owning_pm)
+        response = client.post(
+            edit_url(item),
+            {"title": "X", "status": "planned", "horizon": "next", "key_results": [past.pk]},
+            **HTMX,
+        )
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()
+        assert not item.alignments.exists()
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("director", 200),
+            ("owning_pm", 200),
+            ("other_pm", 403),
+            ("contributor", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_only_those_who_align_may_search(
+        self, client, person, item, many_key_results, role, status
+    ):
+        client.force_login(person(role))
+        response = client.get(f"{edit_url(item)}?kr_q=latency", **KR_SEARCH)
+        assert response.status_code == status
+
+    def test_readers_see_no_picker(self, client, stakeholder, item, many_key_results):
+        client.force_login(stakeholder)
+        html = collapsed(client.get(edit_url(item), **HTMX))
+        assert "item-kr-q" not in html
+        assert "item-blocker-q" not in html
+
+
+class TestItemDialogBlockers:
+    """ "Add an item this waits for" offers a capped list, the item's product's first; a
+    search (`?blocker_q=`) fills the select with matches."""
+
+    @pytest.fixture(autouse=True)
+    def small_cap(self, monkeypatch):
+        monkeypatch.setattr("roadmap.selectors.BLOCKER_CHOICES", 2)
+
+    @pytest.fixture
+    def candidates(self, item, product, other_product):
+        return {
+            "search": [
+                RoadmapItemFactory(product=other_product, title=f"Index shards {n}")
+                for n in range(3)
+            ],
+            "own": [RoadmapItemFactory(product=product, title=f"Wallet {n}") for n in range(2)],
+        }
+
+    def test_offers_the_products_own_items_first_and_says_how_many_more(
+        self, client, owning_pm, item, candidates
+    ):
+        blocker = RoadmapItemFactory(product=item.product, title="Already blocking")
+        DependencyFactory(blocked_item=item, blocking_item=blocker)
+        client.force_login(owning_pm)
+        html = collapsed(client.get(edit_url(item), **HTMX))
+        select = html[html.index('name="blocking_item"') :].split("</select>")[0]
+        options = re.findall(r'<option value="(\d+)"', select)
+        assert options == [str(candidates["own"][0].pk), str(candidates["own"][1].pk)]
+        assert "Showing 2 of 5 open items, Checkout’s first. Search to find the other 3." in html
+        assert 'for="item-blocker-q">Find an item this waits for' in html
+
+    def test_search_by_title_or_product_fills_the_select(self, client, owning_pm, item, candidates):
+        client.force_login(owning_pm)
+        response = client.get(f"{edit_url(item)}?blocker_q=search", **BLOCKER_SEARCH)
+        html = collapsed(response)
+        assert html.lstrip().startswith('<div id="item-blocker-choices"')
+        assert "<select" in html
+        assert "Index shards 0 · Search" in html
+        assert "Index shards 1 · Search" in html
+        assert "Index shards 2" not in html
+        assert "2 of 3 items match “search”: refine the search to see the other 1." in html
+        html = collapsed(client.get(f"{edit_url(item)}?blocker_q=shards 2", **BLOCKER_SEARCH))
+        assert "Index shards 2 · Search" in html
+        assert "1 item matches “shards 2”." in html
+
+    def test_without_javascript_find_reloads_the_page_with_the_search(
+        self, client, owning_pm, item, candidates
+    ):
+        client.force_login(owning_pm)
+        html = collapsed(client.get(f"{edit_url(item)}?blocker_q=shards 2"))
+        assert "<html" in html
+        assert "Index shards 2 · Search" in html
+        assert 'value="shards 2"' in html
+
+    def test_adds_a_blocker_that_the_list_did_not_show(self, client, owning_pm, item, candidates):
+        hidden = candidates["search"][2]
+        client.force_login(owning_pm)
+        response = client.post(
+            reverse("roadmap_item_dependency_add", args=["acme", item.pk]),
+            {"blocking_item": hidden.pk},
+            **HTMX,
+        )
+        assert response.status_code == 200
+        assert Dependency.objects.filter(blocked_item=item, blocking_item=hidden).exists()
+
+    def test_a_refused_blocker_stays_selected(self, client, owning_pm, item, candidates):
+        hidden = candidates["search"][2]
+        DependencyFactory(blocked_item=hidden, blocking_item=item)
+        client.force_login(owning_pm)
+        html = collapsed(
+            client.post(
+                reverse("roadmap_item_dependency_add", args=["acme", item.pk]),
+                {"blocking_item": hidden.pk},
+                **HTMX,
+            )
+        )
+        assert "This would create a cycle" in html
+        assert f'<option value="{hidden.pk}" selected>' in html
+
+    def test_another_portfolios_item_is_refused(self, client, owning_pm, item, other_portfolio):
+        elsewhere = RoadmapItemFactory(product=ProductFactory(portfolio=other_portfolio))
+        client.force_login(owning_pm)
+        client.post(
+            reverse("roadmap_item_dependency_add", args=["acme", item.pk]),
+            {"blocking_item": elsewhere.pk},
+            **HTMX,
+        )
+        assert not Dependency.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            ("director", 200),
+            ("owning_pm", 200),
+            ("other_pm", 403),
+            ("contributor", 403),
+            ("stakeholder", 403),
+            ("outsider", 404),
+        ],
+    )
+    def test_only_those_who_manage_dependencies_may_search(
+        self, client, person, item, candidates, role, status
+    ):
+        client.force_login(person(role))
+        response = client.get(f"{edit_url(item)}?blocker_q=shards", **BLOCKER_SEARCH)
+        assert response.status_code == status
+
+
+class TestItemDialogSize:
+    def test_queries_and_html_do_not_grow_with_key_results_and_items(
+        self, client, owning_pm, item, product, other_product, cycle
+    ):
+        def grow(count):
+            objective = ObjectiveFactory(cycle=cycle, product=other_product)
+            for _ in range(count):
+                KeyResultFactory(objective=objective)
+                RoadmapItemFactory(product=other_product)
+            AlignmentFactory(item=item, key_result=KeyResultFactory(objective=objective))
+            DependencyFactory(blocked_item=item, blocking_item=RoadmapItemFactory(product=product))
+
+        urls = [
+            (edit_url(item), HTMX),
+            (edit_url(item), {}),
+            (reverse("roadmap_item_create", args=["acme"]), HTMX),
+            (f"{edit_url(item)}?kr_q=key", KR_SEARCH),
+            (f"{edit_url(item)}?blocker_q=item", BLOCKER_SEARCH),
+        ]
+
+        def measure():
+            counts, sizes = [], []
+            for url, headers in urls:
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(url, **headers)
+                assert response.status_code == 200
+                counts.append(len(queries))
+                sizes.append(len(re.findall(r'value="\d+"', response.content.decode())))
+            return counts, sizes
+
+        client.force_login(owning_pm)
+        grow(35)
+        small_counts, small_sizes = measure()
+        grow(60)
+        large_counts, large_sizes = measure()
+        assert small_counts == large_counts
+        assert max(large_counts) <= 15, large_counts
+        # The number of choices rendered is capped, not the cycle's or the portfolio's.
+        assert large_sizes[0] <= small_sizes[0] + 1, (small_sizes, large_sizes)
+        assert large_sizes[3] == small_sizes[3]

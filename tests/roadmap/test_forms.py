@@ -2,11 +2,17 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 
 from okrs.models import Measure
-from roadmap.forms import CheckInForm, add_service_errors
+from portfolio.models import Product
+from roadmap.forms import CheckInForm, DependencyForm, RoadmapItemForm, add_service_errors
+from roadmap.models import RoadmapItem
+from roadmap.selectors import cycle_key_results
+from teams.models import User
 from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
+from tests.roadmap.factories import RoadmapItemFactory
 
 
 @pytest.fixture
@@ -110,3 +116,58 @@ class TestAddServiceErrors:
         assert form.non_field_errors() == ["Closed."]
         add_service_errors(form, ValidationError("Plain message."))
         assert "Plain message." in form.non_field_errors()
+
+
+class TestRoadmapItemForm:
+    """The dialog renders a few key results; the form accepts any of the cycle's."""
+
+    def form(self, data=None, *, key_results, initial=None):
+        return RoadmapItemForm(
+            data,
+            initial=initial or {},
+            products=Product.objects.all(),
+            members=User.objects.all(),
+            key_results=key_results,
+        )
+
+    def test_accepts_any_key_result_of_the_queryset_and_no_other(self, cycle, product):
+        ours = [KeyResultFactory(objective=ObjectiveFactory(cycle=cycle)) for _ in range(3)]
+        theirs = KeyResultFactory()
+        data = {"title": "T", "product": product.pk, "status": "idea", "horizon": "now"}
+        form = self.form(
+            {**data, "key_results": [ours[2].pk]}, key_results=cycle_key_results(cycle)
+        )
+        assert form.is_valid(), form.errors
+        assert list(form.cleaned_data["key_results"]) == [ours[2]]
+        form = self.form({**data, "key_results": [theirs.pk]}, key_results=cycle_key_results(cycle))
+        assert not form.is_valid()
+        assert "key_results" in form.errors
+
+    def test_the_ticked_key_results_are_the_posted_ones_or_the_initial_ones(self, cycle):
+        key_results = cycle_key_results(cycle)
+        assert self.form(
+            initial={"key_results": [4, 9]}, key_results=key_results
+        ).chosen_key_result_ids() == [4, 9]
+        posted = QueryDict("key_results=7&key_results=x&key_results=8")
+        assert self.form(posted, key_results=key_results).chosen_key_result_ids() == [7, 8]
+
+
+class TestDependencyForm:
+    def test_offers_only_the_items_given_but_accepts_any_candidate(self, product):
+        shown, hidden = RoadmapItemFactory(product=product), RoadmapItemFactory(product=product)
+        candidates = RoadmapItem.objects.filter(product=product).select_related("product")
+        form = DependencyForm({"blocking_item": hidden.pk}, candidates=candidates)
+        form.offer([shown])
+        html = str(form["blocking_item"])
+        assert f'value="{shown.pk}"' in html
+        assert f'value="{hidden.pk}"' not in html
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["blocking_item"] == hidden
+        assert form.chosen_id() == [hidden.pk]
+
+    def test_refuses_an_item_that_is_not_a_candidate(self, product):
+        item = RoadmapItemFactory(product=product)
+        form = DependencyForm(
+            {"blocking_item": item.pk}, candidates=RoadmapItem.objects.exclude(pk=item.pk)
+        )
+        assert not form.is_valid()

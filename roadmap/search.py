@@ -1,0 +1,97 @@
+"""Short lists that grow with the portfolio: the item dialog's key results and blockers,
+the alignment picker.
+
+A picker shows a first handful of choices, says how many it does not show, and finds
+the others by a search on the server (`?kr_q=`, `?blocker_q=`, `?q=`): htmx swaps the
+matches into the picker; without JavaScript the search form reloads the page with the
+query applied.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When, Window
+
+# How long a search query may be: enough for any title, short enough to stay a LIKE.
+MAX_QUERY_LENGTH = 100
+# Ids are 64-bit; a larger number in a request is no id (and would crash the driver).
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    """The rows a picker shows and how many rows there are in all (shown or not)."""
+
+    rows: list
+    total: int
+    pinned_count: int = 0
+
+    @property
+    def hidden(self) -> int:
+        """How many rows the picker does not show."""
+        return max(self.total - len(self.rows), 0)
+
+    @property
+    def found(self) -> list:
+        """The rows shown besides the pinned ones."""
+        return self.rows[self.pinned_count :]
+
+    @property
+    def found_total(self) -> int:
+        """How many rows there are besides the pinned ones (shown or not)."""
+        return max(self.total - self.pinned_count, 0)
+
+
+def shortlist(
+    queryset: QuerySet,
+    *,
+    limit: int,
+    matches: Q | None = None,
+    pinned=(),
+    ranking=(),
+) -> Shortlist:
+    """The first `limit` rows of `queryset` that satisfy `matches` (all when None),
+    ordered by `ranking` and then by the queryset's own order; the rows whose pk is in
+    `pinned` come first and on top of the limit (the choices a person already made, which
+    a picker must never hide). Each row has `pinned` set. The total counts the matching
+    rows and the pinned ones; one query: it is a window over the same rows."""
+    pinned = sorted({int(pk) for pk in pinned})
+    rows = queryset
+    if matches is not None:
+        rows = rows.filter(Q(pk__in=pinned) | matches) if pinned else rows.filter(matches)
+    is_pinned = Value(False, output_field=BooleanField())
+    if pinned:
+        is_pinned = Case(When(pk__in=pinned, then=Value(True)), default=is_pinned)
+    rows = rows.annotate(pinned=is_pinned, shortlist_total=Window(Count("pk"))).order_by(
+        F("pinned").desc(),
+        *ranking,
+        *(queryset.query.order_by or queryset.model._meta.ordering),
+        "pk",
+    )
+    found = list(rows[: len(pinned) + limit])
+    total = found[0].shortlist_total if found else 0
+    chosen = [row for row in found if row.pinned]
+    others = [row for row in found if not row.pinned][:limit]
+    return Shortlist(rows=chosen + others, total=total, pinned_count=len(chosen))
+
+
+def search_query(query, name: str) -> str:
+    """The search text of `?<name>=` in a QueryDict, trimmed."""
+    return (query.get(name) or "").strip()[:MAX_QUERY_LENGTH]
+
+
+def id_list(values) -> list[int]:
+    """The ids among `values` (posted, or sent by a picker as "1,2,3"), others dropped."""
+    ids = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if part.isascii() and part.isdigit() and int(part) <= MAX_ID:
+                ids.append(int(part))
+    return ids
+
+
+def wants_fragment(request, target: str) -> bool:
+    """An htmx request that swaps the element `target` (a picker's list of matches), not
+    htmx restoring a page from history."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
