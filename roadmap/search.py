@@ -95,3 +95,50 @@ def wants_fragment(request, target: str) -> bool:
     htmx restoring a page from history."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a long list, with what a pager says and links to."""
+
+    rows: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * self.size + len(self.rows)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total
+
+    @property
+    def is_partial(self) -> bool:
+        """Whether the list has rows this page does not show."""
+        return self.total > len(self.rows)
+
+
+def page_number(query, name: str = "page") -> int:
+    """`?page=` as a page number from 1; anything else is page 1."""
+    value = query.get(name) or ""
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= 100_000 else 1
+
+
+def list_page(rows: QuerySet, *, number: int, size: int) -> ListPage:
+    """Page `number` of `rows`: one query for the rows, and a COUNT only when the list
+    does not fit on the first page."""
+    start = (number - 1) * size
+    found = list(rows[start : start + size + 1])
+    shown = found[:size]
+    total = rows.count() if len(found) > size or number > 1 else len(shown)
+    return ListPage(rows=shown, number=number, size=size, total=total)

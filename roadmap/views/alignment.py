@@ -17,13 +17,14 @@ from portfolio.selectors import portfolio_for, portfolio_page_context
 from roadmap import alignment as matrix_selectors
 from roadmap.models import Alignment
 from roadmap.permissions import can_align
-from roadmap.search import search_query
+from roadmap.search import list_page, page_number, search_query
 from roadmap.selectors import alignments_visible_to, roadmap_items_visible_to
 from roadmap.services import alignment_create, alignment_delete
 from teams.models import User
 
 MATRIX = "roadmap/alignment.html"
-# A cell lists at most this many items: enough to act on, small enough to stay fast.
+# A cell or an explanation lists this many items a page: enough to act on, small enough
+# to stay fast; a pager reaches the rest.
 CELL_LIMIT = 100
 
 
@@ -149,19 +150,21 @@ def alignment_cell(request, slug):
     else:
         scope, kind = _scope(row)
         cell = matrix_selectors.cell_items(portfolio, cycle, objective, mapping=mapping, **scope)
-        items = list(cell[: CELL_LIMIT + 1])
-        if len(items) > CELL_LIMIT:
-            items = items[:CELL_LIMIT]
-            context["total"] = cell.count()
-        for item in items:
+        page = list_page(cell, number=page_number(request.GET), size=CELL_LIMIT)
+        for item in page.rows:
             item.can_align = can_align(request.user, item)
         context.update(
-            items=items,
+            items=page.rows,
+            page=page,
             heading=f"{_scope_label(portfolio, scope, kind)} · {objective_title}",
         )
-    context["detail_url"] = f"{reverse('alignment_cell', args=[portfolio.slug])}?" + urlencode(
+    list_url = f"{reverse('alignment_cell', args=[portfolio.slug])}?" + urlencode(
         {"cycle": cycle.pk, "row": row, "objective": objective}
     )
+    context["list_url"] = f"{list_url}&"
+    # What the section reloads after an alignment changes: the page it is on.
+    page = context.get("page")
+    context["detail_url"] = f"{list_url}&page={page.number}" if page else list_url
     template = "roadmap/alignment_cell.html"
     return render(request, f"{template}#alignment-detail" if request.htmx else template, context)
 
@@ -288,12 +291,17 @@ def explain_alignment_score(request, slug):
     scope, kind = _scope(request.GET.get("row", "portfolio"))
     score_items = matrix_selectors.score_items(portfolio, cycle, **scope)
     figures = matrix_selectors.score_figures(score_items)
-    items = list(score_items[:CELL_LIMIT])
+    page = list_page(score_items, number=page_number(request.GET), size=CELL_LIMIT)
     context = _detail_context(request, portfolio, cycle)
+    list_url = f"{reverse('explain_alignment_score', args=[portfolio.slug])}?" + urlencode(
+        {"cycle": cycle.pk, "row": request.GET.get("row", "portfolio")}
+    )
     context.update(
         cycle=cycle,
         scope_label=_scope_label(portfolio, scope, kind),
-        items=items,
+        items=page.rows,
+        page=page,
+        list_url=f"{list_url}&",
         aligned=figures["aligned"],
         active=figures["active"],
         score=matrix_selectors.share(figures["aligned"], figures["active"]),

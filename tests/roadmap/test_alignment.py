@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from roadmap.models import Alignment, ItemStatus
+from roadmap.models import Alignment, ItemStatus, RoadmapItem
 from tests.okrs.factories import CycleFactory, KeyResultFactory, ObjectiveFactory
 from tests.portfolio.factories import ProductFactory
 from tests.roadmap.factories import AlignmentFactory, RoadmapItemFactory
@@ -515,17 +515,65 @@ class TestQueryCounts:
 
 
 class TestLongLists:
-    def test_cells_and_explanations_list_a_bounded_number_of_items(
+    """Cells and the score explanation list `CELL_LIMIT` items a page; a pager reaches
+    the rest, with and without htmx."""
+
+    @staticmethod
+    def titles(html: str) -> list[str]:
+        return re.findall(r'class="item-list__title">([^<]+)<', html)
+
+    def test_a_cell_pages_through_all_its_items(
         self, client, director, portfolio, cycle, items, monkeypatch
     ):
         monkeypatch.setattr("roadmap.views.alignment.CELL_LIMIT", 1)
         client.force_login(director)
-        html = client.get(cell_url(portfolio, cycle, "portfolio", "unaligned")).content.decode()
-        assert "Showing the first 1 of 2 items." in html
-        url = reverse("explain_alignment_score", args=[portfolio.slug])
-        html = client.get(f"{url}?cycle={cycle.pk}").content.decode()
-        assert "<strong>67%</strong> = 4 aligned ÷ 6 active items" in html
-        assert "Showing the first 1 of 6 items, unaligned first." in html
+        url = cell_url(portfolio, cycle, "portfolio", "unaligned")
+
+        first = client.get(url).content.decode()
+        second = client.get(f"{url}&page=2").content.decode()
+        second_htmx = client.get(f"{url}&page=2", headers={"HX-Request": "true"}).content.decode()
+
+        assert "Showing 1–1 of 2 items." in first
+        assert "Next 1</a>" in first
+        assert "Previous 1" not in first
+        assert "Showing 2–2 of 2 items." in second
+        assert "Previous 1</a>" in second
+        assert "Next 1" not in second
+        assert len(self.titles(first)) == len(self.titles(second)) == 1
+        unaligned = set(
+            RoadmapItem.objects.filter(product__portfolio=portfolio, alignments__isnull=True)
+            .exclude(status__in=["done", "dropped"])
+            .exclude(is_archived=True)
+            .values_list("title", flat=True)
+        )
+        assert set(self.titles(first) + self.titles(second)) == unaligned
+        assert second_htmx.lstrip().startswith('<section id="alignment-detail"')
+        # After an alignment changes, the section reloads the page it is on.
+        assert "page=2" in re.search(r'hx-get="([^"]+)"', second_htmx).group(1)
+
+    def test_the_score_explanation_pages_through_all_its_items(
+        self, client, director, portfolio, cycle, items, monkeypatch
+    ):
+        monkeypatch.setattr("roadmap.views.alignment.CELL_LIMIT", 4)
+        client.force_login(director)
+        url = f"{reverse('explain_alignment_score', args=[portfolio.slug])}?cycle={cycle.pk}"
+
+        first = client.get(url).content.decode()
+        second = client.get(f"{url}&page=2", headers={"HX-Request": "true"}).content.decode()
+
+        assert "<strong>67%</strong> = 4 aligned ÷ 6 active items" in first
+        assert "Showing 1–4 of 6 items, unaligned first." in first
+        assert "Showing 5–6 of 6 items, unaligned first." in second
+        assert second.count("<tr>") == 1 + 2  # the header row and two items
+        assert 'hx-target="closest .explanation"' in first
+
+    def test_a_page_past_the_end_is_empty_and_says_so(
+        self, client, director, portfolio, cycle, items
+    ):
+        client.force_login(director)
+        url = cell_url(portfolio, cycle, "portfolio", "unaligned")
+        assert "No items here any more." in client.get(f"{url}&page=9").content.decode()
+        assert client.get(f"{url}&page=abc").status_code == 200
 
 
 class TestMatrixShowsAFewProductManagersAtATime:
