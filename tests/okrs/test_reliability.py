@@ -125,7 +125,8 @@ class TestConcurrentCheckIns:
 
 
 def start_worker(**environment) -> subprocess.Popen:
-    """A real `celery worker` in its own process, on Redis and the test database."""
+    """A real `celery worker` in its own process, on Redis and the test database,
+    returned once it says it is ready (its output is kept in `process.lines`)."""
     database = connection.settings_dict
     environment = {
         **os.environ,
@@ -137,7 +138,7 @@ def start_worker(**environment) -> subprocess.Popen:
         "REDIS_URL": settings.REDIS_URL,
         **environment,
     }
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -159,15 +160,33 @@ def start_worker(**environment) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    process.lines = []
+
+    def collect_output():
+        for line in process.stdout:
+            process.lines.append(line)
+
+    threading.Thread(target=collect_output, daemon=True).start()
+    # A loaded machine can take a while to boot a worker; waiting here keeps the
+    # test's own timeouts about the roll-up.
+    wait_for(
+        lambda: any(" ready." in line for line in process.lines) or process.poll() is not None,
+        timeout=120,
+        message="the worker to start",
+    )
+    assert process.poll() is None, "the worker died:\n" + "".join(process.lines[-40:])
+    return process
 
 
 def stop_worker(process: subprocess.Popen) -> None:
+    """Stop the worker; its output shows in the report of a failed test."""
+    print("".join(process.lines[-60:]))
     process.terminate()
     try:
-        process.communicate(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        process.wait()
 
 
 def forget_queued_tasks() -> None:
@@ -270,7 +289,7 @@ class TestWorkerKilledMidRollup:
                 )
                 wait_for(backends_waiting_for_a_lock, message="the roll-up to reach the product")
                 worker.kill()
-                worker.communicate(timeout=20)
+                worker.wait(timeout=20)
                 # The killed worker's database session goes with its machine.
                 with connection.cursor() as cursor:
                     for pid in backends_waiting_for_a_lock():
