@@ -215,6 +215,23 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 500
 
 
+class NewestFirstPagination(pagination.CursorPagination):
+    """For a history that only grows (check-ins): newest first, paged by an opaque cursor
+    on `checked_in_at`, so a page costs the same however long the history is. No `count`
+    (counting a portfolio's whole history is the part that grows); follow `next`."""
+
+    ordering = ("-checked_in_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError as error:  # a cursor whose position is no datetime
+            raise exceptions.NotFound(self.invalid_cursor_message) from error
+
+
 class TokenThrottle(ScopedRateThrottle):
     """Per client IP on the token exchange. Reads the rate on every request (not at import)
     so `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` can be changed in tests."""

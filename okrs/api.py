@@ -9,6 +9,7 @@ stays exact.
 import django_filters
 from django.conf import settings
 from django.db.models import Q
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +19,7 @@ from config.api import (
     MAX_ID,
     BatchValidationError,
     IdFilter,
+    NewestFirstPagination,
     ViewSetMixin,
     require,
     version_field,
@@ -481,7 +483,9 @@ class CheckInViewSet(
 
     serializer_class = CheckInSerializer
     filterset_class = CheckInFilter
-    ordering_fields = ["checked_in_at", "id"]
+    pagination_class = NewestFirstPagination
+    # Always newest first (no `?ordering=`): the cursor pages along `checked_in_at`.
+    filter_backends = [DjangoFilterBackend]
 
     def get_queryset(self):
         return check_ins_visible_to(self.request.user).order_by("-checked_in_at", "-id")

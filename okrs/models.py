@@ -297,7 +297,11 @@ class CheckIn(models.Model):
     class Meta:
         ordering = ["-checked_in_at", "-id"]
         get_latest_by = ["checked_in_at", "id"]
-        indexes = [models.Index(fields=["key_result", "checked_in_at"])]
+        indexes = [
+            models.Index(fields=["key_result", "checked_in_at"]),
+            # The API's check-in feed pages newest first along this (a cursor).
+            models.Index(fields=["-checked_in_at", "-id"], name="okrs_checkin_newest"),
+        ]
         constraints = [confidence_in_range("okrs_check_in_confidence_in_range")]
 
     def __str__(self):

@@ -1,5 +1,6 @@
 """What the API answers and stores: visibility, services, errors, filters and actions."""
 
+import base64
 import datetime
 from decimal import Decimal
 
@@ -62,6 +63,10 @@ class TestVisibility:
         assert all("email" in member for member in for_director)
         assert not any("email" in member for member in for_stakeholder)
         assert {member["role"] for member in for_stakeholder} >= {"director", "stakeholder"}
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 class TestWritesGoThroughServices:
@@ -290,6 +295,48 @@ class TestFilters:
 
         assert response.status_code == 400
         assert set(response.json()["error"]["fields"]) == {"status", "cycle"}
+
+    def test_check_ins_page_newest_first_by_cursor_through_the_whole_history(
+        self, world, director, api
+    ):
+        start = timezone.now() - datetime.timedelta(days=10)
+        for day in range(7):
+            builders.check_in(
+                world.key_result, director, str(day), checked_in_at=start + datetime.timedelta(day)
+            )
+        expected = list(
+            CheckIn.objects.filter(key_result__objective__cycle__portfolio=world.portfolio)
+            .order_by("-checked_in_at", "-id")
+            .values_list("id", flat=True)
+        )
+        client = api(director)
+
+        seen, pages, url = [], [], "/api/v1/check-ins/?page_size=3"
+        while url:
+            page = client.get(url).json()
+            pages.append(page)
+            seen += [check_in["id"] for check_in in page["results"]]
+            url = page["next"]
+
+        assert seen == expected
+        assert len(pages) == -(-len(expected) // 3)
+        assert "count" not in pages[0]
+        assert pages[0]["previous"] is None
+        assert client.get(pages[1]["previous"]).json()["results"] == pages[0]["results"]
+        assert "?page=" not in (pages[0]["next"] or "")
+
+    def test_check_ins_ignore_an_ordering_and_refuse_a_forged_cursor(self, world, director, api):
+        client = api(director)
+
+        newest_first = client.get("/api/v1/check-ins/").json()["results"]
+        asked_oldest_first = client.get("/api/v1/check-ins/?ordering=checked_in_at").json()
+        bad_offset = client.get(f"/api/v1/check-ins/?cursor={b64('o=abc')}")
+        bad_position = client.get(f"/api/v1/check-ins/?cursor={b64('p=yesterday')}")
+
+        assert asked_oldest_first["results"] == newest_first
+        for forged in (bad_offset, bad_position):
+            assert forged.status_code == 404
+            assert forged.json()["error"]["code"] == "not_found"
 
     def test_pagination_caps_the_page_size(self, world, director, api):
         for index in range(3):

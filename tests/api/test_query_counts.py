@@ -98,7 +98,9 @@ def test_list_queries_do_not_grow_with_rows(world, director, api, path, grow, qu
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path + query)
         assert response.status_code == 200
-        return len(queries), response.json()["count"]
+        page = response.json()
+        # Check-ins page by cursor and carry no `count`: the page's rows stand for it.
+        return len(queries), page.get("count", len(page["results"]))
 
     small, small_count = measure()
     grow(world, director)
