@@ -7,7 +7,6 @@ stays exact.
 """
 
 import django_filters
-from django.conf import settings
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -34,45 +33,21 @@ from okrs.permissions import (
     can_edit_objective,
     can_manage_cycles,
 )
-from okrs.progress import TOLERANCE, Status
+from okrs.progress import Status
 from okrs.selectors import (
     check_ins_visible_to,
     cycles_visible_to,
     key_results_visible_to,
     objectives_visible_to,
 )
-from okrs.status import expected_progress, status_of
+from okrs.status import expected_progress, status_condition, status_of
 from portfolio.api import ScopedSerializer, members_visible_to
 from portfolio.selectors import portfolios_visible_to, products_visible_to
 
 # Derived status -------------------------------------------------------------------------
 
 
-def _status_condition(status_value: str, expected: float, confidence_field: str | None) -> Q:
-    """The rows of one cycle (expected progress `expected`) that `status_of` would give
-    `status_value`: the same thresholds, as a database condition."""
-    off = expected - settings.LODESTAR_OFF_TRACK_GAP - TOLERANCE
-    at_risk = expected - settings.LODESTAR_AT_RISK_GAP - TOLERANCE
-    low = settings.LODESTAR_LOW_CONFIDENCE
-    unfinished = Q(progress__isnull=False, progress__lt=1)
-    low_confidence = Q(**{f"{confidence_field}__lte": low}) if confidence_field else Q(pk__in=[])
-    match status_value:
-        case Status.NO_DATA:
-            return Q(progress__isnull=True)
-        case Status.ACHIEVED:
-            return Q(progress__gte=1)
-        case Status.OFF_TRACK:
-            return unfinished & Q(progress__lt=off)
-        case Status.AT_RISK:
-            return unfinished & (
-                Q(progress__gte=off, progress__lt=at_risk)
-                | (Q(progress__gte=at_risk) & low_confidence)
-            )
-        case _:
-            return unfinished & Q(progress__gte=at_risk) & ~low_confidence
-
-
-def filter_by_status(queryset, status_value: str, cycle_field: str, confidence_field=None):
+def filter_by_status(queryset, status_value: str, cycle_field: str, *, with_confidence=False):
     """Rows whose derived status is `status_value`; one query reads the cycles involved."""
     cycles = Cycle.objects.filter(pk__in=queryset.values(cycle_field)).only(
         "id", "starts_on", "ends_on"
@@ -80,8 +55,8 @@ def filter_by_status(queryset, status_value: str, cycle_field: str, confidence_f
     condition = Q(pk__in=[])
     for cycle in cycles:
         expected = expected_progress(cycle)
-        condition |= Q(**{cycle_field: cycle.pk}) & _status_condition(
-            status_value, expected, confidence_field
+        condition |= Q(**{cycle_field: cycle.pk}) & status_condition(
+            status_value, expected, with_confidence=with_confidence
         )
     return queryset.filter(condition)
 
@@ -319,7 +294,7 @@ class KeyResultFilter(django_filters.FilterSet):
         fields = ["cycle", "product", "objective", "owner", "measure", "status"]
 
     def filter_status(self, queryset, name, value):
-        return filter_by_status(queryset, value, "objective__cycle_id", "confidence")
+        return filter_by_status(queryset, value, "objective__cycle_id", with_confidence=True)
 
 
 class KeyResultSerializer(ScopedSerializer):

@@ -15,7 +15,6 @@ Queries, whatever the size of the portfolio: objectives (1), burn-up (1), produc
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
@@ -47,8 +46,8 @@ from okrs.models import (
     SnapshotScope,
 )
 from okrs.numbers import metric
-from okrs.progress import TOLERANCE, Status, weighted_mean
-from okrs.status import expected_progress, status_of
+from okrs.progress import Status, weighted_mean
+from okrs.status import expected_progress, status_condition, status_of
 from portfolio.models import Portfolio, Product
 from roadmap.models import Alignment, Horizon, RoadmapItem, RoadmapItemChange
 
@@ -164,12 +163,8 @@ def burn_up(cycle: Cycle, today: date | None = None) -> BurnUp:
 
 @dataclass(frozen=True)
 class KeyResultConditions:
-    """`okrs.status.status_of` for stored key results, as SQL conditions.
-
-    The thresholds are computed here exactly as `okrs.progress.status` computes them,
-    so a key result lands in the same status in SQL as in Python (the tests hold the
-    two together). A key result's progress is never null, so "no data" cannot occur.
-    """
+    """Off track, at risk (`okrs.status.status_condition`, the thresholds of
+    `status_of` in SQL) and stale, as conditions on key results (through `prefix`)."""
 
     off_track: Q
     at_risk: Q
@@ -177,20 +172,11 @@ class KeyResultConditions:
 
     @classmethod
     def build(cls, expected: float, now: datetime, prefix: str = "") -> "KeyResultConditions":
-        def q(lookup, value):
-            return Q(**{f"{prefix}{lookup}": value})
-
-        off_limit = expected - settings.LODESTAR_OFF_TRACK_GAP - TOLERANCE
-        risk_limit = expected - settings.LODESTAR_AT_RISK_GAP - TOLERANCE
-        low_confidence = settings.LODESTAR_LOW_CONFIDENCE
-        unfinished = q("progress__lt", 1)
         return cls(
-            off_track=unfinished & q("progress__lt", off_limit),
-            at_risk=unfinished
-            & q("progress__gte", off_limit)
-            & (q("progress__lt", risk_limit) | q("confidence__lte", low_confidence)),
-            stale=q("last_checked_in_at__isnull", True)
-            | q("last_checked_in_at__lt", now - STALE_AFTER),
+            off_track=status_condition(Status.OFF_TRACK, expected, prefix=prefix),
+            at_risk=status_condition(Status.AT_RISK, expected, prefix=prefix),
+            stale=Q(**{f"{prefix}last_checked_in_at__isnull": True})
+            | Q(**{f"{prefix}last_checked_in_at__lt": now - STALE_AFTER}),
         )
 
 
