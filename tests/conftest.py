@@ -44,6 +44,7 @@ def redis_reachable() -> bool:
         return False
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns groups into node ids
 def pytest_collection_modifyitems(config, items):
     """Browser journeys share one xdist worker, so two Chromiums never compete for
     the machine's two cores with a live server each."""
