@@ -126,14 +126,6 @@ class BurnUp:
     has_history: bool = False
 
 
-def shown_count(value: str | None, step: int) -> int:
-    """How many entries of a capped list to show: `?attention=40` → 40, at least `step`."""
-    try:
-        return max(step, int(value or step))
-    except ValueError:
-        return step
-
-
 def burn_up(cycle: Cycle, today: date | None = None) -> BurnUp:
     """The portfolio's burn-up: stored daily snapshots against the straight expected line."""
     today = today or timezone.localdate()

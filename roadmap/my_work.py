@@ -104,14 +104,6 @@ def objective_group(objective: Objective, expected=None) -> ObjectiveGroup:
     )
 
 
-def shown_count(value: str | None, step: int = ITEMS_STEP) -> int:
-    """`?items=50` → 50: how many of my roadmap items the page lists (at least a step)."""
-    try:
-        return max(step, int(value or step))
-    except ValueError:
-        return step
-
-
 def item_rows(user, start: int, stop: int) -> dict:
     """My open roadmap items `start` to `stop` (in the page's order), with how many there
     are. One query: the count is a window over the same rows."""

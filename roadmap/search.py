@@ -1,10 +1,12 @@
-"""Short lists that grow with the portfolio: the item dialog's key results and blockers,
-the alignment picker.
+"""Lists that grow with the portfolio, kept short: the pickers' shortlists (the item
+dialog's key results and blockers, the alignment picker), pages of a long list, and how
+many entries a capped panel shows.
 
 A picker shows a first handful of choices, says how many it does not show, and finds
 the others by a search on the server (`?kr_q=`, `?blocker_q=`, `?q=`): htmx swaps the
 matches into the picker; without JavaScript the search form reloads the page with the
-query applied.
+query applied. Pages (`?page=`) and panels (`?items=`, `?attention=`) are read here too,
+so every list parses its query the same way.
 """
 
 from dataclasses import dataclass
@@ -126,6 +128,15 @@ class ListPage:
     def is_partial(self) -> bool:
         """Whether the list has rows this page does not show."""
         return self.total > len(self.rows)
+
+
+def shown_count(value: str | None, step: int) -> int:
+    """How many entries of a growing list a page shows: `?items=50` → 50, at least `step`
+    (a "Show more" link asks for the next `step`)."""
+    try:
+        return max(step, int(value or step))
+    except ValueError:
+        return step
 
 
 def page_number(query, name: str = "page") -> int:

@@ -21,8 +21,8 @@ from roadmap.dashboard import (
     activity_context,
     attention_context,
     dashboard_context,
-    shown_count,
 )
+from roadmap.search import shown_count
 
 PANELS = {"attention-panel", "activity-panel"}
 

@@ -17,9 +17,9 @@ from roadmap.my_work import (
     key_result_row,
     my_work_context,
     objective_group,
-    shown_count,
 )
 from roadmap.permissions import can_edit_item
+from roadmap.search import shown_count
 from roadmap.selectors import check_in_values, roadmap_items_visible_to
 from roadmap.services import roadmap_item_update
 
@@ -34,7 +34,7 @@ def _pk(value: str | None) -> int | None:
 def my_work(request):
     """`?items=50` lists more roadmap items and `?check_in=<pk>` opens that key result's
     check-in form; under htmx each answers with only the rows it adds or opens."""
-    shown = shown_count(request.GET.get("items"))
+    shown = shown_count(request.GET.get("items"), ITEMS_STEP)
     open_pk = _pk(request.GET.get("check_in"))
     target = request.htmx.target if request.htmx else None
     if target == "my-items-more":

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from okrs.selectors import cycle_page_context
 from portfolio.selectors import portfolio_for, portfolio_page_context
+from roadmap.search import page_number
 from roadmap.selectors import board_items, roadmap_products
 from roadmap.timeline import timeline_context, timeline_lane_context
 
@@ -17,13 +18,6 @@ from roadmap.timeline import timeline_context, timeline_lane_context
 def _partial(request) -> bool:
     """An htmx request for the region, not htmx restoring a page from history."""
     return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _page(request) -> int:
-    try:
-        return max(int(request.GET.get("page", 1)), 1)
-    except ValueError:
-        return 1
 
 
 def _cycle_query(request, cycle) -> str:
@@ -44,7 +38,7 @@ def roadmap_timeline(request, slug):
         **portfolio_page_context(request.user, portfolio, "timeline"),
         **cycle_context,
         **timeline_context(
-            board_items(portfolio), cycle=cycle, product=product, page=_page(request)
+            board_items(portfolio), cycle=cycle, product=product, page=page_number(request.GET)
         ),
         "products": products,
         "product": product,
@@ -62,7 +56,7 @@ def roadmap_timeline_lane(request, slug, product_slug):
     htmx, the timeline page filtered to that product shows the same bars."""
     portfolio = portfolio_for(request.user, slug)
     product = get_object_or_404(roadmap_products(portfolio), slug=product_slug)
-    page = _page(request)
+    page = page_number(request.GET)
     if not _partial(request):
         query = {"product": product.slug, **({"page": page} if page > 1 else {})}
         if request.GET.get("cycle"):
